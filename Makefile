@@ -1,0 +1,28 @@
+# The two commands the README promises: `make run` and `make test`. Both install what a fresh
+# Debian/Ubuntu machine lacks first (scripts/deps.sh).
+GO ?= go
+
+.PHONY: run test deps vet build emulator bench
+
+deps:
+	@bash scripts/deps.sh
+
+run: deps
+	$(GO) run .
+
+build: deps
+	$(GO) build -o bin/onfact-dropbox .
+
+emulator:
+	$(GO) run ./cmd/dropbox-emulator
+
+vet:
+	$(GO) vet ./...
+
+# Tests run inside a private D-Bus session with gnome-keyring and under Xvfb, so the keychain
+# and window tests use the real Secret Service and a real X server.
+test: deps vet
+	bash scripts/desktop-session.sh $(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,597 @@
+// Package dropboxemu is a Dropbox API v2 emulator: an http.Handler that real Dropbox clients
+// (the Go SDK, golang.org/x/oauth2) cannot tell from Dropbox for the routes a one-way
+// uploader uses. It serves the API host, the content host and the OAuth endpoints on one
+// address, so pointing a client's base URL at it is the only change needed.
+//
+// It reproduces Dropbox's wire format (Dropbox-API-Arg / Dropbox-API-Result headers, .tag
+// unions, error_summary, status codes) and its semantics for an app-folder app: case-
+// insensitive, case-preserving paths, revs, content hashes, write modes and conflicts,
+// upload sessions, batch commits, quota, short-lived OAuth tokens with refresh tokens.
+// Faults (latency, bandwidth, rate limits, errors, Dropbox's namespace write lock) are
+// switched on with Faults and are deterministic for a given seed and request order.
+//
+// Nothing here is Dropbox's code: it is written from the public API spec and from what the
+// SDK sends and expects, because no maintained Go emulator of Dropbox exists.
+package dropboxemu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// MaxUploadRequest is the largest body one upload request may carry (150 MiB).
+const MaxUploadRequest = 150 << 20
+
+// DefaultTokenLifetime is how long Dropbox's short-lived access tokens live.
+const DefaultTokenLifetime = 4 * time.Hour
+
+// DefaultQuota is the allocation of an account created without one (Dropbox Basic).
+const DefaultQuota = 2 << 30
+
+// Options configures a Server. The zero value is a usable in-memory emulator.
+type Options struct {
+	// DataDir persists accounts, tokens and files there; empty keeps everything in memory.
+	DataDir string
+	// TokenLifetime is the life of access tokens; zero means DefaultTokenLifetime.
+	TokenLifetime time.Duration
+	// AutoApprove skips the consent page: /oauth2/authorize redirects with a code at once.
+	AutoApprove bool
+	// Now is the clock; nil means time.Now. Tests move it to expire tokens and sessions.
+	Now func() time.Time
+	// Faults are the realism switches; they can be changed later with SetFaults.
+	Faults Faults
+}
+
+// Faults are the realism switches for benchmarks and fault tests. Every random decision is
+// drawn from one generator seeded with Seed, so a run with the same requests in the same
+// order sees the same faults.
+type Faults struct {
+	Seed int64 `json:"seed"`
+	// Latency is added to every API request; a commit holds the account's write lock for it.
+	Latency time.Duration `json:"latency"`
+	// Bandwidth caps request and response bodies together, in bytes per second (0: none).
+	Bandwidth int64 `json:"bandwidth"`
+	// RateLimit is each account's request rate (requests per second, 0: none) with RateBurst
+	// as its bucket; past it requests get 429 too_many_requests with Retry-After.
+	RateLimit float64 `json:"rate_limit"`
+	RateBurst int     `json:"rate_burst"`
+	// WriteLock makes commits (upload, finish, finish_batch, create_folder, delete) that
+	// overlap on one account fail with 429 too_many_write_operations, as Dropbox does.
+	WriteLock bool `json:"write_lock"`
+	// Error rates, each a probability per request: ServerError answers 500 or 503 before the
+	// request runs; TooManyRequests answers 429; Drop closes the connection without an answer
+	// (half of the time after the request took effect); Truncate sends part of the body.
+	ServerError     float64 `json:"server_error"`
+	TooManyRequests float64 `json:"too_many_requests"`
+	Drop            float64 `json:"drop"`
+	Truncate        float64 `json:"truncate"`
+}
+
+// RouteStats counts one route's traffic.
+type RouteStats struct {
+	Calls    int         `json:"calls"`
+	BytesIn  int64       `json:"bytes_in"`
+	BytesOut int64       `json:"bytes_out"`
+	Status   map[int]int `json:"status"`
+}
+
+// Server is the emulator. It is safe for concurrent use; create it with New.
+type Server struct {
+	opts Options
+
+	// mu guards everything below and all account state except account.writeLock and
+	// account.limiter. Request bodies are read and replies written outside it.
+	mu             sync.Mutex
+	accounts       map[string]*account
+	apps           map[string]*App
+	browserAccount string
+	tokens         map[string]*accessToken
+	refreshTokens  map[string]*refreshToken
+	codes          map[string]*authCode
+	jobs           map[string]*batchJob
+	stats          map[string]*RouteStats
+	faults         Faults
+	rng            *rand.Rand
+	bandwidth      *rate.Limiter
+	idSeq          uint64
+
+	store *persistence
+}
+
+// New creates a Server. With Options.DataDir set it loads what an earlier run stored there.
+func New(opts Options) (*Server, error) {
+	if opts.TokenLifetime == 0 {
+		opts.TokenLifetime = DefaultTokenLifetime
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:          opts,
+		accounts:      map[string]*account{},
+		apps:          map[string]*App{},
+		tokens:        map[string]*accessToken{},
+		refreshTokens: map[string]*refreshToken{},
+		codes:         map[string]*authCode{},
+		jobs:          map[string]*batchJob{},
+		stats:         map[string]*RouteStats{},
+	}
+	s.setFaultsLocked(opts.Faults)
+	st, err := openPersistence(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	if err := st.replay(s); err != nil {
+		st.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the data directory. The handler must no longer be serving.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.close()
+}
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
+
+// SetFaults replaces the realism switches; requests already running keep the old ones.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFaultsLocked(f)
+}
+
+func (s *Server) setFaultsLocked(f Faults) {
+	s.faults = f
+	s.rng = rand.New(rand.NewSource(f.Seed))
+	s.bandwidth = nil
+	if f.Bandwidth > 0 {
+		// A burst of 64 KiB keeps the cap smooth at office-line speeds.
+		s.bandwidth = rate.NewLimiter(rate.Limit(f.Bandwidth), 64<<10)
+	}
+	for _, a := range s.accounts {
+		a.limiter.SetLimit(s.accountLimit())
+		a.limiter.SetBurst(s.accountBurst())
+	}
+}
+
+func (s *Server) accountLimit() rate.Limit {
+	if s.faults.RateLimit <= 0 {
+		return rate.Inf
+	}
+	return rate.Limit(s.faults.RateLimit)
+}
+
+func (s *Server) accountBurst() int {
+	if s.faults.RateBurst > 0 {
+		return s.faults.RateBurst
+	}
+	return max(1, int(s.faults.RateLimit))
+}
+
+// AddAccount creates an account (or returns the existing one with that e-mail) and returns
+// its account_id. The first account is the one "logged in" on the consent page.
+func (s *Server) AddAccount(info AccountInfo) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if info.Email == "" {
+		return "", errors.New("dropboxemu: account needs an e-mail address")
+	}
+	id := accountID(info.Email)
+	if _, ok := s.accounts[id]; ok {
+		return id, nil
+	}
+	info.ID = id
+	if info.Quota == 0 {
+		info.Quota = DefaultQuota
+	}
+	if info.GivenName == "" {
+		info.GivenName, _, _ = strings.Cut(info.Email, "@")
+	}
+	s.idSeq++
+	info.NamespaceID = fmt.Sprint(1000000000 + s.idSeq)
+	if err := s.store.log(record{Op: "account", Account: &info}); err != nil {
+		return "", err
+	}
+	s.addAccountLocked(info)
+	return id, nil
+}
+
+func (s *Server) addAccountLocked(info AccountInfo) {
+	s.accounts[info.ID] = newAccount(info, s.accountLimit(), s.accountBurst())
+	if s.browserAccount == "" {
+		s.browserAccount = info.ID
+	}
+}
+
+// SetBrowserAccount chooses which account is "signed in to dropbox.com" in the browser that
+// sees the consent page, so tests can reconnect with a different account.
+func (s *Server) SetBrowserAccount(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.accounts[id]; !ok {
+		return fmt.Errorf("dropboxemu: no account %s", id)
+	}
+	s.browserAccount = id
+	return nil
+}
+
+// Account returns an account's details.
+func (s *Server) Account(id string) (AccountInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return AccountInfo{}, false
+	}
+	return a.info, true
+}
+
+// SetQuota changes an account's allocation in bytes.
+func (s *Server) SetQuota(id string, quota int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return fmt.Errorf("dropboxemu: no account %s", id)
+	}
+	a.info.Quota = quota
+	return s.store.log(record{Op: "account", Account: &a.info})
+}
+
+// Entry is a file or folder as tests see it.
+type Entry struct {
+	PathDisplay string
+	Folder      bool
+	Size        int64
+	ContentHash string
+	Rev         string
+	ID          string
+	// ClientModified and ServerModified are whole seconds in UTC.
+	ClientModified, ServerModified time.Time
+}
+
+// Entries lists everything in an account, sorted by path.
+func (s *Server) Entries(id string) []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil
+	}
+	var out []Entry
+	for _, n := range a.under("", true) {
+		out = append(out, Entry{
+			PathDisplay: n.Display, Folder: n.Folder, Size: n.Size, ContentHash: n.Hash,
+			Rev: n.Rev, ID: n.ID, ClientModified: n.ClientModified, ServerModified: n.ServerModified,
+		})
+	}
+	return out
+}
+
+// ReadFile returns a file's content by path (case-insensitive).
+func (s *Server) ReadFile(id, path string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil, fmt.Errorf("dropboxemu: no account %s", id)
+	}
+	n := a.nodes[lowerPath(path)]
+	if n == nil || n.Folder {
+		return nil, fmt.Errorf("dropboxemu: %s: not a file", path)
+	}
+	return s.store.blob(n.Hash)
+}
+
+// Stats returns a copy of the per-route counters, keyed "files/upload", "oauth2/token" ...
+func (s *Server) Stats() map[string]RouteStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]RouteStats, len(s.stats))
+	for k, v := range s.stats {
+		c := *v
+		c.Status = make(map[int]int, len(v.Status))
+		for code, n := range v.Status {
+			c.Status[code] = n
+		}
+		out[k] = c
+	}
+	return out
+}
+
+// Calls returns how often routes were called, summed over the names given.
+func (s *Server) Calls(routes ...string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range routes {
+		if st := s.stats[r]; st != nil {
+			n += st.Calls
+		}
+	}
+	return n
+}
+
+// ResetStats zeroes the counters.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = map[string]*RouteStats{}
+}
+
+// URLGenerator returns a function for dropbox.Config.URLGenerator that sends every host
+// type (api, content, notify) to baseURL, e.g. an httptest server's URL.
+func URLGenerator(baseURL string) func(hostType, namespace, route string) string {
+	baseURL = strings.TrimSuffix(baseURL, "/")
+	return func(_, namespace, route string) string {
+		return baseURL + "/2/" + namespace + "/" + route
+	}
+}
+
+func (s *Server) count(route string, status int, in, out int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats[route]
+	if st == nil {
+		st = &RouteStats{Status: map[int]int{}}
+		s.stats[route] = st
+	}
+	st.Calls++
+	st.Status[status]++
+	st.BytesIn += in
+	st.BytesOut += out
+}
+
+// chance draws one fault decision.
+func (s *Server) chance(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64() < p
+}
+
+func (s *Server) currentFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// sleep waits d or until the request is abandoned.
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// throttledReader applies the bandwidth cap to a request body.
+type throttledReader struct {
+	ctx context.Context
+	r   io.Reader
+	lim *rate.Limiter
+}
+
+func (t throttledReader) Read(p []byte) (int, error) {
+	if len(p) > t.lim.Burst() {
+		p = p[:t.lim.Burst()]
+	}
+	n, err := t.r.Read(p)
+	if n > 0 {
+		if werr := t.lim.WaitN(t.ctx, n); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return n, err
+}
+
+// writeThrottled writes b, respecting the bandwidth cap, and reports bytes written.
+func writeThrottled(ctx context.Context, w io.Writer, b []byte, lim *rate.Limiter) int64 {
+	var done int64
+	for len(b) > 0 {
+		n := len(b)
+		if lim != nil {
+			n = min(n, lim.Burst())
+			if lim.WaitN(ctx, n) != nil {
+				return done
+			}
+		}
+		m, err := w.Write(b[:n])
+		done += int64(m)
+		if err != nil {
+			return done
+		}
+		b = b[n:]
+	}
+	return done
+}
+
+// ServeHTTP serves the API (/2/...), OAuth (/oauth2/...) and the emulator's own admin
+// endpoints (/_emulator/...).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/2/"):
+		s.serveAPI(w, r)
+	case r.URL.Path == "/oauth2/authorize":
+		s.serveAuthorize(w, r)
+	case r.URL.Path == "/oauth2/token":
+		s.serveToken(w, r)
+	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
+		s.serveAdmin(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// serveAdmin exposes counters and fault switches to benchmarks and scripts that run the
+// standalone binary. It is not part of Dropbox's API.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/_emulator/stats" && r.Method == http.MethodGet:
+		writeJSON(w, s.Stats())
+	case r.URL.Path == "/_emulator/stats" && r.Method == http.MethodDelete:
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/faults" && r.Method == http.MethodGet:
+		writeJSON(w, s.currentFaults())
+	case r.URL.Path == "/_emulator/faults" && r.Method == http.MethodPut:
+		var f Faults
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			http.Error(w, "faults: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetFaults(f)
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/entries" && r.Method == http.MethodGet:
+		writeJSON(w, s.Entries(r.URL.Query().Get("account")))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serveAPI runs one API call: faults, authentication, rate limit, argument, the route, and
+// then the answer (possibly dropped or truncated).
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/2/")
+	rt, ok := routes[name]
+	if !ok {
+		s.finish(w, r, name, 0, badRequest(name, "Unknown API function"), false)
+		return
+	}
+	f := s.currentFaults()
+
+	if r.Method != http.MethodPost {
+		s.finish(w, r, name, 0, badRequest(name, "Expected POST, got %s", r.Method), false)
+		return
+	}
+	if !(rt.commit && f.WriteLock) {
+		sleep(r.Context(), f.Latency)
+	}
+
+	// Faults that strike before the request takes effect.
+	switch {
+	case s.chance(f.ServerError):
+		status := http.StatusInternalServerError
+		if s.chance(0.5) {
+			status = http.StatusServiceUnavailable
+		}
+		s.finish(w, r, name, 0, &reply{status: status, header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+			body: []byte(http.StatusText(status))}, false)
+		return
+	case s.chance(f.TooManyRequests):
+		s.finish(w, r, name, 0, rateLimited("too_many_requests", 1), false)
+		return
+	}
+	dropAfter := false
+	if s.chance(f.Drop) {
+		if s.chance(0.5) {
+			s.count(name, 0, 0, 0)
+			panic(http.ErrAbortHandler) // the connection closes with no answer
+		}
+		dropAfter = true
+	}
+
+	c := &call{s: s, route: name, r: r}
+	if rep := s.authenticate(c, rt); rep != nil {
+		s.finish(w, r, name, 0, rep, false)
+		return
+	}
+	if !c.acct.limiter.Allow() {
+		s.finish(w, r, name, 0, rateLimited("too_many_requests", s.retryAfter(c.acct)), false)
+		return
+	}
+	if rep := c.readArg(rt); rep != nil {
+		s.finish(w, r, name, int64(len(c.body)), rep, false)
+		return
+	}
+
+	if rt.commit && f.WriteLock {
+		if !c.acct.writeLock.TryLock() {
+			s.finish(w, r, name, int64(len(c.body)), rateLimited("too_many_write_operations", 1), false)
+			return
+		}
+		sleep(r.Context(), f.Latency)
+		defer c.acct.writeLock.Unlock()
+	}
+
+	rep := rt.handle(c)
+	s.finish(w, r, name, int64(len(c.body)), rep, dropAfter)
+}
+
+// retryAfter is how many whole seconds until the account's bucket has a token again.
+func (s *Server) retryAfter(a *account) int {
+	res := a.limiter.Reserve()
+	d := res.Delay()
+	res.Cancel()
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// finish writes a reply, applying the drop and truncate faults and the bandwidth cap, and
+// counts it.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, route string, in int64, rep *reply, dropAfter bool) {
+	if dropAfter {
+		s.count(route, 0, in, 0)
+		panic(http.ErrAbortHandler)
+	}
+	f := s.currentFaults()
+	truncate := len(rep.body) > 1 && s.chance(f.Truncate)
+	for k, v := range rep.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", fmt.Sprint(len(rep.body)))
+	w.WriteHeader(rep.status)
+	body := rep.body
+	if truncate {
+		body = body[:len(body)/2]
+	}
+	s.mu.Lock()
+	lim := s.bandwidth
+	s.mu.Unlock()
+	out := writeThrottled(r.Context(), w, body, lim)
+	s.count(route, rep.status, in, out)
+	if truncate {
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		panic(http.ErrAbortHandler) // the client sees a body shorter than Content-Length
+	}
+}
+
+// Sorted account IDs, for the binary's start-up banner.
+func (s *Server) accountIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.accounts))
+	for id := range s.accounts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

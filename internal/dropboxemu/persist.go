@@ -1,0 +1,174 @@
+package dropboxemu
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// record is one line of the journal. Replaying the journal in order rebuilds accounts,
+// tokens and every account's tree; file contents live in blobs/ by content hash.
+type record struct {
+	Op        string        `json:"op"` // account, put, del, access, refresh, revoke
+	Account   *AccountInfo  `json:"account,omitempty"`
+	AccountID string        `json:"account_id,omitempty"`
+	Node      *node         `json:"node,omitempty"`
+	Path      string        `json:"path,omitempty"` // del: path_lower; revoke: token family
+	Access    *accessToken  `json:"access,omitempty"`
+	Refresh   *refreshToken `json:"refresh,omitempty"`
+}
+
+// persistence stores blobs and the journal under a data directory, or blobs in memory when
+// there is none. An append-only journal keeps each change O(1) however large the tree.
+type persistence struct {
+	dir     string
+	journal *os.File
+
+	mu    sync.Mutex // guards mem; blobs may be stored outside Server.mu
+	mem   map[string][]byte
+	onDsk map[string]bool
+}
+
+func openPersistence(dir string) (*persistence, error) {
+	p := &persistence{dir: dir, mem: map[string][]byte{}, onDsk: map[string]bool{}}
+	if dir == "" {
+		return p, nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o755); err != nil {
+		return nil, fmt.Errorf("emulator data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "journal.jsonl"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("emulator journal: %w", err)
+	}
+	p.journal = f
+	return p, nil
+}
+
+func (p *persistence) close() error {
+	if p.journal == nil {
+		return nil
+	}
+	err := p.journal.Close()
+	p.journal = nil
+	return err
+}
+
+// log appends a record. Called with Server.mu held, which orders the journal.
+func (p *persistence) log(r record) error {
+	if p.journal == nil {
+		return nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := p.journal.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("emulator journal: %w", err)
+	}
+	return nil
+}
+
+// replay applies the journal to a fresh server. A torn last line (the emulator was killed
+// mid-write) is ignored: it described a change that was never acknowledged.
+func (p *persistence) replay(s *Server) error {
+	if p.journal == nil {
+		return nil
+	}
+	if _, err := p.journal.Seek(0, 0); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(p.journal)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			continue
+		}
+		switch r.Op {
+		case "account":
+			if a := s.accounts[r.Account.ID]; a != nil {
+				a.info = *r.Account
+			} else {
+				s.addAccountLocked(*r.Account)
+			}
+			s.idSeq++
+		case "put":
+			if a := s.accounts[r.AccountID]; a != nil {
+				seq := r.Node.Seq
+				a.put(r.Node)
+				a.seq, r.Node.Seq = seq, seq
+			}
+		case "del":
+			if a := s.accounts[r.AccountID]; a != nil {
+				a.remove(r.Path)
+			}
+		case "access":
+			s.tokens[r.Access.Token] = r.Access
+		case "refresh":
+			s.refreshTokens[r.Refresh.Token] = r.Refresh
+		case "revoke":
+			s.applyRevokeLocked(r.Path)
+		}
+	}
+	return sc.Err()
+}
+
+func (p *persistence) blobPath(hash string) string {
+	return filepath.Join(p.dir, "blobs", hash[:2], hash)
+}
+
+// putBlob stores data under its content hash; storing the same content twice is a no-op.
+func (p *persistence) putBlob(hash string, data []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dir == "" {
+		if _, ok := p.mem[hash]; !ok {
+			p.mem[hash] = data
+		}
+		return nil
+	}
+	if p.onDsk[hash] {
+		return nil
+	}
+	dst := p.blobPath(hash)
+	if _, err := os.Stat(dst); err == nil {
+		p.onDsk[hash] = true
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	p.onDsk[hash] = true
+	return nil
+}
+
+// blob returns the content stored under hash.
+func (p *persistence) blob(hash string) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dir == "" {
+		b, ok := p.mem[hash]
+		if !ok {
+			return nil, fmt.Errorf("emulator: blob %s missing", hash)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(p.blobPath(hash))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("emulator: blob %s missing", hash)
+	}
+	return b, err
+}

@@ -1,0 +1,373 @@
+package dropboxemu
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// sessionLifetime is how long Dropbox keeps an upload session.
+const sessionLifetime = 7 * 24 * time.Hour
+
+// concurrentUnit is the granularity of appends to a concurrent upload session: every append
+// but the closing one must be a multiple of it, at an offset that is a multiple of it.
+const concurrentUnit = 4 << 20
+
+// maxBatch is the most entries one finish_batch call or sessions one start_batch may have.
+const maxBatch = 1000
+
+// session is an upload session. Chunks are never modified once received, so a finish can
+// assemble them outside the server lock.
+type session struct {
+	concurrent bool
+	closed     bool
+	created    time.Time
+	chunks     [][]byte         // sequential sessions, in order
+	size       int64            // sequential sessions: bytes received
+	parts      map[int64][]byte // concurrent sessions, by offset
+	end        int64            // concurrent sessions: total size, once the closing append came
+}
+
+func (s *session) appendSequential(data []byte) {
+	if len(data) > 0 {
+		s.chunks = append(s.chunks, data)
+	}
+	s.size += int64(len(data))
+}
+
+// contiguous reports whether a concurrent session's parts cover [0, end) with no gap or
+// overlap, and returns them in order.
+func (s *session) contiguous() ([][]byte, bool) {
+	offs := make([]int64, 0, len(s.parts))
+	for o := range s.parts {
+		offs = append(offs, o)
+	}
+	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+	var at int64
+	out := make([][]byte, 0, len(offs))
+	for _, o := range offs {
+		if o != at {
+			return nil, false
+		}
+		out = append(out, s.parts[o])
+		at += int64(len(s.parts[o]))
+	}
+	return out, at == s.end
+}
+
+func (s *Server) newSessionLocked(a *account, concurrent bool) string {
+	s.idSeq++
+	id := fmt.Sprintf("pid_upload_session:%s%d", newID()[3:], s.idSeq)
+	a.sessions[id] = &session{concurrent: concurrent, created: s.now(), end: -1}
+	return id
+}
+
+// sessionLocked finds a live session; expired ones are forgotten and reported not_found.
+func (c *call) sessionLocked(id string) *session {
+	sess := c.acct.sessions[id]
+	if sess != nil && c.s.now().Sub(sess.created) > sessionLifetime {
+		delete(c.acct.sessions, id)
+		return nil
+	}
+	return sess
+}
+
+type sessionType struct {
+	SessionType *union `json:"session_type"`
+}
+
+func (t sessionType) concurrent() bool { return t.SessionType != nil && t.SessionType.Tag == "concurrent" }
+
+func (c *call) sessionStart() *reply {
+	var a struct {
+		Close bool `json:"close"`
+		sessionType
+		ContentHash string `json:"content_hash"`
+	}
+	if rep := decodeArg(c.route, `HTTP header "Dropbox-API-Arg"`, c.arg, &a); rep != nil {
+		return rep
+	}
+	if c.tooLarge {
+		return routeError(void("payload_too_large"))
+	}
+	if a.concurrent() {
+		if len(c.body) > 0 {
+			return routeError(void("concurrent_session_data_not_allowed"))
+		}
+		if a.Close {
+			return routeError(void("concurrent_session_close_not_allowed"))
+		}
+	}
+	if a.ContentHash != "" && a.ContentHash != hashOf(c.body) {
+		return routeError(void("content_hash_mismatch"))
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	id := c.s.newSessionLocked(c.acct, a.concurrent())
+	sess := c.acct.sessions[id]
+	sess.appendSequential(c.body)
+	sess.closed = a.Close
+	return jsonReply(map[string]any{"session_id": id})
+}
+
+func (c *call) sessionStartBatch() *reply {
+	var a struct {
+		sessionType
+		NumSessions uint64 `json:"num_sessions"`
+	}
+	if rep := decodeArg(c.route, "request body", c.arg, &a); rep != nil {
+		return rep
+	}
+	if a.NumSessions < 1 || a.NumSessions > maxBatch {
+		return badRequest(c.route, "request body: num_sessions: %d is not within range [1, %d]", a.NumSessions, maxBatch)
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	ids := make([]string, a.NumSessions)
+	for i := range ids {
+		ids[i] = c.s.newSessionLocked(c.acct, a.concurrent())
+	}
+	return jsonReply(map[string]any{"session_ids": ids})
+}
+
+type sessionCursor struct {
+	SessionID string `json:"session_id"`
+	Offset    int64  `json:"offset"`
+}
+
+func (c *call) sessionAppend() *reply {
+	var a struct {
+		Cursor      *sessionCursor `json:"cursor"`
+		Close       bool           `json:"close"`
+		ContentHash string         `json:"content_hash"`
+	}
+	if rep := decodeArg(c.route, `HTTP header "Dropbox-API-Arg"`, c.arg, &a); rep != nil {
+		return rep
+	}
+	if a.Cursor == nil {
+		return badRequest(c.route, `HTTP header "Dropbox-API-Arg": cursor: missing required field`)
+	}
+	if c.tooLarge {
+		return routeError(void("payload_too_large"))
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	sess := c.sessionLocked(a.Cursor.SessionID)
+	switch {
+	case sess == nil:
+		return routeError(void("not_found"))
+	case a.ContentHash != "" && a.ContentHash != hashOf(c.body):
+		return routeError(void("content_hash_mismatch"))
+	case sess.closed:
+		return routeError(void("closed"))
+	}
+	if sess.concurrent {
+		switch {
+		case a.Cursor.Offset%concurrentUnit != 0:
+			return routeError(void("concurrent_session_invalid_offset"))
+		case !a.Close && len(c.body)%concurrentUnit != 0:
+			return routeError(void("concurrent_session_invalid_data_size"))
+		}
+		if sess.parts == nil {
+			sess.parts = map[int64][]byte{}
+		}
+		sess.parts[a.Cursor.Offset] = c.body
+		if a.Close {
+			sess.end = a.Cursor.Offset + int64(len(c.body))
+			sess.closed = true
+		}
+	} else {
+		if a.Cursor.Offset != sess.size {
+			return routeError(flat("incorrect_offset", map[string]any{"correct_offset": sess.size}))
+		}
+		sess.appendSequential(c.body)
+		sess.closed = a.Close
+	}
+	return &reply{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: []byte("null")}
+}
+
+// finishArg is files.UploadSessionFinishArg.
+type finishArg struct {
+	Cursor      *sessionCursor `json:"cursor"`
+	Commit      *commitInfo    `json:"commit"`
+	ContentHash string         `json:"content_hash"`
+}
+
+func (f *finishArg) validate(c *call, field string) *reply {
+	if f.Cursor == nil || f.Commit == nil {
+		return badRequest(c.route, "request body: %scursor and commit are required", field)
+	}
+	return f.Commit.validate(c, field+"commit.")
+}
+
+// finishOne commits one session with optional final data (only finish itself carries data).
+// It returns the file, or an UploadSessionFinishError, or a reply for the emulator's own
+// failures.
+func (c *call) finishOne(f finishArg, body []byte, batch bool) (*node, map[string]any, *reply) {
+	c.s.mu.Lock()
+	sess := c.sessionLocked(f.Cursor.SessionID)
+	if sess == nil {
+		c.s.mu.Unlock()
+		return nil, nested("lookup_failed", void("not_found")), nil
+	}
+	var chunks [][]byte
+	var size int64
+	if sess.concurrent {
+		var ok bool
+		switch {
+		case len(body) > 0:
+			c.s.mu.Unlock()
+			return nil, void("concurrent_session_data_not_allowed"), nil
+		case !sess.closed:
+			c.s.mu.Unlock()
+			return nil, void("concurrent_session_not_closed"), nil
+		}
+		if chunks, ok = sess.contiguous(); !ok {
+			c.s.mu.Unlock()
+			return nil, void("concurrent_session_missing_data"), nil
+		}
+		size = sess.end
+	} else {
+		if batch && !sess.closed {
+			c.s.mu.Unlock()
+			return nil, nested("lookup_failed", void("not_closed")), nil
+		}
+		chunks, size = append(sess.chunks[:len(sess.chunks):len(sess.chunks)], body), sess.size+int64(len(body))
+		if sess.closed && len(body) > 0 {
+			c.s.mu.Unlock()
+			return nil, nested("lookup_failed", void("closed")), nil
+		}
+	}
+	if f.Cursor.Offset != size-int64(len(body)) {
+		c.s.mu.Unlock()
+		return nil, nested("lookup_failed", flat("incorrect_offset", map[string]any{"correct_offset": size - int64(len(body))})), nil
+	}
+	c.s.mu.Unlock()
+
+	// Assemble and store outside the lock: this is the expensive part of a large file.
+	data := make([]byte, 0, size)
+	for _, ch := range chunks {
+		data = append(data, ch...)
+	}
+	hash := hashOf(data)
+	if f.ContentHash != "" && f.ContentHash != hash && f.ContentHash != hashOf(body) {
+		return nil, void("content_hash_mismatch"), nil
+	}
+	if err := c.s.store.putBlob(hash, data); err != nil {
+		return nil, nil, internalError(err)
+	}
+
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	n, werr, err := c.s.commitLocked(c.acct, *f.Commit, size, hash)
+	if err != nil {
+		return nil, nil, internalError(err)
+	}
+	if werr != nil {
+		return nil, nested("path", werr), nil
+	}
+	delete(c.acct.sessions, f.Cursor.SessionID)
+	return n, nil, nil
+}
+
+func (c *call) sessionFinish() *reply {
+	var a finishArg
+	if rep := decodeArg(c.route, `HTTP header "Dropbox-API-Arg"`, c.arg, &a); rep != nil {
+		return rep
+	}
+	if rep := a.validate(c, ""); rep != nil {
+		return rep
+	}
+	if c.tooLarge {
+		return routeError(void("payload_too_large"))
+	}
+	n, ferr, rep := c.finishOne(a, c.body, false)
+	switch {
+	case rep != nil:
+		return rep
+	case ferr != nil:
+		return routeError(ferr)
+	}
+	return jsonReply(n.fileMetadata(""))
+}
+
+// finishEntries commits every entry of a batch, in order, each succeeding or failing alone.
+func (c *call) finishEntries() ([]any, *reply) {
+	var a struct {
+		Entries []finishArg `json:"entries"`
+	}
+	if rep := decodeArg(c.route, "request body", c.arg, &a); rep != nil {
+		return nil, rep
+	}
+	if len(a.Entries) > maxBatch {
+		return nil, badRequest(c.route, "request body: entries: list has %d items, but the maximum is %d", len(a.Entries), maxBatch)
+	}
+	for i := range a.Entries {
+		if rep := a.Entries[i].validate(c, fmt.Sprintf("entries.%d.", i)); rep != nil {
+			return nil, rep
+		}
+	}
+	results := make([]any, 0, len(a.Entries))
+	for _, e := range a.Entries {
+		n, ferr, rep := c.finishOne(e, nil, true)
+		switch {
+		case rep != nil:
+			return nil, rep
+		case ferr != nil:
+			results = append(results, nested("failure", ferr))
+		default:
+			results = append(results, n.fileMetadata("success"))
+		}
+	}
+	return results, nil
+}
+
+func (c *call) finishBatchV2() *reply {
+	results, rep := c.finishEntries()
+	if rep != nil {
+		return rep
+	}
+	return jsonReply(map[string]any{"entries": results})
+}
+
+// batchJob is a finish_batch run whose result is fetched with finish_batch/check. The work is
+// done at once; the first check still answers in_progress so clients exercise their polling.
+type batchJob struct {
+	account string
+	entries []any
+	checked bool
+}
+
+func (c *call) finishBatch() *reply {
+	results, rep := c.finishEntries()
+	if rep != nil {
+		return rep
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.idSeq++
+	id := fmt.Sprintf("dbjid:%s%d", newID()[3:], c.s.idSeq)
+	c.s.jobs[id] = &batchJob{account: c.acct.info.ID, entries: results}
+	return jsonReply(nested("async_job_id", id))
+}
+
+func (c *call) finishBatchCheck() *reply {
+	var a struct {
+		AsyncJobID string `json:"async_job_id"`
+	}
+	if rep := decodeArg(c.route, "request body", c.arg, &a); rep != nil {
+		return rep
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	job := c.s.jobs[a.AsyncJobID]
+	if job == nil || job.account != c.acct.info.ID {
+		return routeError(void("invalid_async_job_id"))
+	}
+	if !job.checked {
+		job.checked = true
+		return jsonReply(void("in_progress"))
+	}
+	return jsonReply(flat("complete", map[string]any{"entries": job.entries}))
+}

@@ -1,0 +1,60 @@
+// Command onfact-dropbox is onFact Dropbox Sync: a tray app that pushes an onFact export
+// folder one way into Dropbox. With no arguments it starts the GUI; subcommands run headless.
+//
+// This file is wiring only.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/onfact/onfact-dropbox/ui"
+)
+
+// version and commit are set by the build: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_ = ctx
+
+	if len(args) == 0 {
+		ui.Run()
+		return 0
+	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "onfact-dropbox %s (%s)\n", version, commit)
+		return 0
+	case "help", "--help", "-h", "-help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "onfact-dropbox: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: onfact-dropbox [command] [flags]
+
+With no command, starts the tray app.
+
+Commands:
+  version    print the version and commit
+  help       show this help
+`)
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on Debian/Ubuntu: a C toolchain and the X11/GL
+# headers for Fyne's cgo build, Xvfb for window tests, and gnome-keyring + dbus so the
+# keychain tests talk to a real Secret Service. Idempotent and quiet when all is there.
+set -euo pipefail
+
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "deps: installing ${missing[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+	echo "deps: Go is not installed. Install Go 1.26 or newer (https://go.dev/doc/install), then run this again." >&2
+	exit 1
+fi

@@ -1,0 +1,261 @@
+package dropbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
+	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+)
+
+type testEnv struct {
+	srv     *dropboxemu.Server
+	url     string
+	account string
+	token   string
+}
+
+func newTestEnv(t *testing.T, f dropboxemu.Faults) *testEnv {
+	t.Helper()
+	srv, err := dropboxemu.New(dropboxemu.Options{Faults: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	srv.RegisterApp(dropboxemu.App{Key: "k"})
+	id, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "boekhouding@acme.be", GivenName: "Acme", Surname: "Boekhouding"})
+	tok, _, err := srv.IssueToken(id, "k", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{srv: srv, url: ts.URL, account: id, token: tok}
+}
+
+func (e *testEnv) client() *Client {
+	return New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.token}), Options{BaseURL: e.url})
+}
+
+func hashOf(t testing.TB, b []byte) string {
+	h, err := contenthash.Compute(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// sendAll uploads and commits files the way the engine does, redoing entries that must be
+// redone, until all are committed.
+func sendAll(ctx context.Context, t *testing.T, c *Client, docs map[string][]byte) map[string]*File {
+	t.Helper()
+	got := map[string]*File{}
+	for round := 0; len(got) < len(docs); round++ {
+		if round > 20 {
+			t.Fatalf("not done after 20 rounds: %d of %d", len(got), len(docs))
+		}
+		var commits []Commit
+		for p, data := range docs {
+			if got[p] != nil {
+				continue
+			}
+			id, err := c.UploadContent(ctx, data)
+			if err != nil {
+				if KindOf(err) == KindTransient {
+					continue
+				}
+				t.Fatal(err)
+			}
+			commits = append(commits, Commit{SessionID: id, Size: int64(len(data)), Path: p})
+		}
+		res, err := c.Commit(ctx, commits)
+		if KindOf(err) == KindTransient {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			switch {
+			case r.Err == nil:
+				got[commits[i].Path] = r.File
+			case KindOf(r.Err) != KindRetryFile:
+				t.Fatalf("%s: %v", commits[i].Path, r.Err)
+			}
+		}
+	}
+	return got
+}
+
+func TestAccountAndUsage(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{})
+	c := e.client()
+	a, err := c.Account(context.Background())
+	if err != nil || a.ID != e.account || a.Email != "boekhouding@acme.be" || a.Name != "Acme Boekhouding" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	used, alloc, err := c.SpaceUsage(context.Background())
+	if err != nil || used != 0 || alloc != dropboxemu.DefaultQuota {
+		t.Fatalf("%d %d %v", used, alloc, err)
+	}
+}
+
+func TestBatchCommitAndList(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{})
+	c := e.client()
+	ctx := context.Background()
+	docs := map[string][]byte{}
+	for i := 0; i < 2100; i++ { // more than one page of list_folder
+		docs[fmt.Sprintf("/Acme/2026/Facturen/F2026-%04d.pdf", i)] = []byte(fmt.Sprint("factuur ", i))
+	}
+	var commits []Commit
+	for p, data := range docs {
+		id, err := c.UploadContent(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, Commit{SessionID: id, Size: int64(len(data)), Path: p, ClientModified: time.Date(2026, 3, 15, 10, 0, 0, 5, time.UTC)})
+	}
+	for len(commits) > 0 {
+		n := min(len(commits), MaxBatch)
+		res, err := c.Commit(ctx, commits[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err != nil || r.File.Hash != hashOf(t, docs[commits[i].Path]) {
+				t.Fatalf("%s: %+v %v", commits[i].Path, r.File, r.Err)
+			}
+		}
+		commits = commits[n:]
+	}
+	if n := e.srv.Calls("files/upload_session/finish_batch_v2"); n != 3 {
+		t.Errorf("%d commits for 2100 files", n)
+	}
+	listed, err := c.ListFiles(ctx, "/acme")
+	if err != nil || len(listed) != len(docs) {
+		t.Fatalf("listed %d %v", len(listed), err)
+	}
+	if missing, err := c.ListFiles(ctx, "/Nobody"); err != nil || len(missing) != 0 {
+		t.Fatalf("missing root: %v %v", missing, err)
+	}
+}
+
+func TestPerEntryFailures(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{})
+	c := e.client()
+	ctx := context.Background()
+	var commits []Commit
+	for _, p := range []string{"/ok.pdf", "/bad./x.pdf", "/desktop.ini"} {
+		id, err := c.UploadContent(ctx, []byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, Commit{SessionID: id, Size: int64(len(p)), Path: p})
+	}
+	commits = append(commits, Commit{SessionID: "pid_upload_session:unknown", Size: 1, Path: "/lost.pdf"})
+	res, err := c.Commit(ctx, commits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Kind{0, KindFile, KindFile, KindRetryFile}
+	for i, r := range res {
+		if KindOf(r.Err) != want[i] {
+			t.Errorf("%s: kind %d (%v), want %d", commits[i].Path, KindOf(r.Err), r.Err, want[i])
+		}
+	}
+	if !errors.Is(res[1].Err, ErrFile) {
+		t.Errorf("errors.Is(ErrFile) = false for %v", res[1].Err)
+	}
+}
+
+func TestNoSpaceAndReconnect(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{})
+	c := e.client()
+	ctx := context.Background()
+	e.srv.SetQuota(e.account, 4)
+	id, _ := c.UploadContent(ctx, []byte("too big"))
+	res, err := c.Commit(ctx, []Commit{{SessionID: id, Size: 7, Path: "/x"}})
+	if err != nil || !errors.Is(res[0].Err, ErrNoSpace) {
+		t.Fatalf("%v %v", res, err)
+	}
+	if err := e.srv.RevokeAccess(e.account, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Account(ctx); !errors.Is(err, ErrReconnect) {
+		t.Fatalf("after revoke: %v", err)
+	}
+}
+
+func TestUploadLarge(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{})
+	data := make([]byte, 20<<20+7)
+	rand.New(rand.NewSource(3)).Read(data)
+	p := filepath.Join(t.TempDir(), "big.pdf")
+	os.WriteFile(p, data, 0o600)
+	var mu sync.Mutex
+	var last int64
+	f, err := e.client().UploadLarge(context.Background(), p, "/Acme/big.pdf", time.Now(), func(n int64) {
+		mu.Lock()
+		last = max(last, n)
+		mu.Unlock()
+	})
+	if err != nil || f.Hash != hashOf(t, data) || last != int64(len(data)) {
+		t.Fatalf("%+v %v progress %d", f, err, last)
+	}
+}
+
+// TestFaultsAreAbsorbed sends files through 5xx errors, dropped connections, truncated
+// answers and rate limits: every file must arrive with the right content.
+func TestFaultsAreAbsorbed(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{Seed: 9, ServerError: 0.15, Drop: 0.1, Truncate: 0.1, TooManyRequests: 0.05})
+	c := e.client()
+	c.pacer.minBackoff = time.Millisecond // keep the test quick; the policy is the same
+	docs := map[string][]byte{}
+	for i := 0; i < 40; i++ {
+		docs[fmt.Sprintf("/f/%02d.xml", i)] = []byte(fmt.Sprint("<Invoice>", i, "</Invoice>"))
+	}
+	got := sendAll(context.Background(), t, c, docs)
+	for p, data := range docs {
+		if got[p].Hash != hashOf(t, data) {
+			t.Errorf("%s: hash differs", p)
+		}
+	}
+	for _, en := range e.srv.Entries(e.account) {
+		if !en.Folder && docs[en.PathDisplay] == nil {
+			t.Errorf("unexpected file %s", en.PathDisplay)
+		}
+	}
+}
+
+func TestRateLimitHoldsTheAccount(t *testing.T) {
+	e := newTestEnv(t, dropboxemu.Faults{RateLimit: 2, RateBurst: 1})
+	c := e.client()
+	for i := 0; i < 3; i++ {
+		if _, _, err := c.SpaceUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	if translate(nil) != nil {
+		t.Fatal("nil")
+	}
+	if err := translate(context.Canceled); err != context.Canceled {
+		t.Fatalf("canceled: %v", err)
+	}
+	if KindOf(translate(errors.New("dial tcp: connection reset by peer"))) != KindTransient {
+		t.Fatal("connection reset is transient")
+	}
+}

@@ -1,0 +1,119 @@
+package dropbox
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// pacer paces every call to one account, in the manner of rclone's lib/pacer: a 429's
+// Retry-After holds back all calls of the account, not just the one that got it, and
+// transient failures back off exponentially with jitter. It is safe for concurrent use.
+type pacer struct {
+	minBackoff, maxBackoff time.Duration
+	// maxTransient is how many transient failures in a row one call absorbs before it
+	// returns the error, so a file stuck on a failing server goes back to the queue instead
+	// of holding a worker forever.
+	maxTransient int
+	// onWait, if set, is told when calls are held back and why (for the status line).
+	onWait func(kind Kind, until time.Time)
+
+	mu        sync.Mutex
+	notBefore time.Time
+}
+
+func newPacer() *pacer {
+	return &pacer{minBackoff: 250 * time.Millisecond, maxBackoff: time.Minute, maxTransient: 10}
+}
+
+// wait blocks until the account may be called again.
+func (p *pacer) wait(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		d := time.Until(p.notBefore)
+		p.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// holdUntil holds back every call of the account until t.
+func (p *pacer) holdUntil(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t.After(p.notBefore) {
+		p.notBefore = t
+	}
+}
+
+// call runs fn until it succeeds, fails for good, or ctx ends. Errors come back translated.
+func (p *pacer) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	transient := 0
+	for {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		err := translate(fn(ctx))
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e, ok := err.(*Error)
+		if !ok {
+			return err
+		}
+		switch e.Kind {
+		case KindRateLimited, KindWriteContention:
+			until := time.Now().Add(e.RetryAfter)
+			p.holdUntil(until)
+			p.notify(e.Kind, until)
+		case KindTransient:
+			transient++
+			if transient > p.maxTransient {
+				return err
+			}
+			d := p.backoff(transient)
+			p.notify(e.Kind, time.Now().Add(d))
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+func (p *pacer) notify(k Kind, until time.Time) {
+	if p.onWait != nil {
+		p.onWait(k, until)
+	}
+}
+
+// backoff is the delay before the n-th retry: doubling from minBackoff up to maxBackoff,
+// with "equal jitter" (half fixed, half random) so many clients do not retry in step.
+func (p *pacer) backoff(n int) time.Duration {
+	d := p.minBackoff
+	for i := 1; i < n && d < p.maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.maxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/onfact/onfact-dropbox/internal/cli"
 	"github.com/onfact/onfact-dropbox/ui"
 )
 
@@ -28,13 +29,14 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	_ = ctx
 
 	if len(args) == 0 {
 		ui.Run()
 		return 0
 	}
 	switch args[0] {
+	case "preview":
+		return cli.Preview(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "onfact-dropbox %s (%s)\n", version, commit)
 		return 0
@@ -54,6 +56,7 @@ func usage(w io.Writer) {
 With no command, starts the tray app.
 
 Commands:
+  preview    show where each file of an export folder would go in Dropbox
   version    print the version and commit
   help       show this help
 `)

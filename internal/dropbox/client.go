@@ -17,6 +17,7 @@ import (
 
 	sdk "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
+	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/files"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/filetransfer"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
@@ -340,3 +341,7 @@ func (u uploadClient) UploadSessionFinishContext(ctx context.Context, arg *files
 	})
 	return res, err
 }
+
+// ContentHash computes Dropbox's content_hash of r (SHA-256 of each 4 MiB block, then of
+// their concatenation), streaming.
+func ContentHash(r io.Reader) (string, error) { return contenthash.Compute(r) }

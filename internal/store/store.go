@@ -11,6 +11,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -185,16 +186,22 @@ func (c *Conn) File(path string) (FileRecord, bool, error) {
 	return r, found, err
 }
 
-// Files calls fn for every record, in path order. fn must not use the store.
-func (c *Conn) Files(fn func(path string, r FileRecord) error) error {
+// Files calls fn for every record whose path starts with prefix ("" for all), in path
+// order. fn must not use the store.
+func (c *Conn) Files(prefix string, fn func(path string, r FileRecord) error) error {
 	return c.view(bFiles, func(b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
+		cur := b.Cursor()
+		p := []byte(prefix)
+		for k, v := cur.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = cur.Next() {
 			var r FileRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("record %s: %w", k, err)
 			}
-			return fn(string(k), r)
-		})
+			if err := fn(string(k), r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -1,0 +1,456 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/internal/store"
+)
+
+// harness is an export folder, a state store and an emulated Dropbox account.
+type harness struct {
+	t       *testing.T
+	dir     string
+	srv     *dropboxemu.Server
+	url     string
+	account string
+	token   string
+	st      *store.Store
+	stPath  string
+}
+
+func newHarness(t *testing.T, f dropboxemu.Faults) *harness {
+	t.Helper()
+	srv, err := dropboxemu.New(dropboxemu.Options{Faults: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	srv.RegisterApp(dropboxemu.App{Key: "k"})
+	id, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "info@acme.be"})
+	tok, _, err := srv.IssueToken(id, "k", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, dir: t.TempDir(), srv: srv, url: ts.URL, account: id, token: tok}
+	h.stPath = filepath.Join(t.TempDir(), "state.db")
+	h.openStore()
+	return h
+}
+
+func (h *harness) openStore() {
+	st, err := store.Open(h.stPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.st = st
+	h.t.Cleanup(func() { st.Close() })
+}
+
+func (h *harness) reopenStore() {
+	h.st.Close()
+	h.openStore()
+}
+
+// write creates a file in the export folder, dated well in the past so it is settled.
+func (h *harness) write(rel, content string) {
+	h.t.Helper()
+	p := filepath.Join(h.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) conn(id string, company string) Conn {
+	return Conn{
+		ID: id, Name: "Test " + id, Folder: h.dir,
+		Layout: layout.Layout{Structure: layout.MustParseStructure(layout.PresetYearType), Company: company},
+		Remote: dropbox.New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token}), dropbox.Options{BaseURL: h.url}),
+	}
+}
+
+func testOptions() Options {
+	return Options{Concurrency: 4, Settle: 50 * time.Millisecond, BatchIdle: 100 * time.Millisecond}
+}
+
+// runOnce runs a connection until its queue is empty (sync --once).
+func (h *harness) runOnce(c Conn, opts Options) error {
+	h.t.Helper()
+	e := New(h.st, opts)
+	done := make(chan error, 1)
+	if err := e.Start(context.Background(), c, func(err error) { done <- err }); err != nil {
+		h.t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("sync --once did not finish")
+		return nil
+	}
+}
+
+// remoteFiles lists the emulator's files as "path hash".
+func (h *harness) remoteFiles() map[string]string {
+	out := map[string]string{}
+	for _, e := range h.srv.Entries(h.account) {
+		if !e.Folder {
+			out[e.PathDisplay] = e.ContentHash
+		}
+	}
+	return out
+}
+
+func hashOf(s string) string {
+	h, _ := dropbox.ContentHash(strings.NewReader(s))
+	return h
+}
+
+const ublInvoice = `<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:ID>%s</cbc:ID><cbc:IssueDate>%s</cbc:IssueDate><cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+ <cac:AccountingCustomerParty><cac:Party><cac:PartyName><cbc:Name>%s</cbc:Name></cac:PartyName></cac:Party></cac:AccountingCustomerParty>
+</Invoice>`
+
+// corpus writes n invoices (UBL + PDF each), a quote, a credit note by name, and files
+// that must be ignored. It returns the files expected in Dropbox.
+func (h *harness) corpus(n int) map[string]string {
+	want := map[string]string{}
+	for i := 0; i < n; i++ {
+		num := fmt.Sprintf("F2025-%04d", i)
+		xml := fmt.Sprintf(ublInvoice, num, "2025-06-1"+fmt.Sprint(i%10), "Klant "+fmt.Sprint(i%3))
+		pdf := "%PDF-1.7 " + num
+		h.write("facturen/"+num+".xml", xml)
+		h.write("facturen/"+num+".pdf", pdf)
+		want["/Acme/2025/Facturen/"+num+".xml"] = hashOf(xml)
+		want["/Acme/2025/Facturen/"+num+".pdf"] = hashOf(pdf)
+	}
+	h.write("Offerte 2026-01-15 Peeters.pdf", "offerte")
+	want["/Acme/2026/Offertes/Offerte 2026-01-15 Peeters.pdf"] = hashOf("offerte")
+	h.write("creditnota 2026-02-01.pdf", "credit")
+	want["/Acme/2026/Creditnota's/creditnota 2026-02-01.pdf"] = hashOf("credit")
+	for _, ign := range []string{"~$Factuur.docx", "download.crdownload", ".hidden.pdf", "Thumbs.db", "facturen/x.tmp"} {
+		h.write(ign, "ignore me")
+	}
+	return want
+}
+
+func equalMaps(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	var diffs []string
+	for k, v := range want {
+		if got[k] != v {
+			diffs = append(diffs, "missing or different: "+k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, "unexpected: "+k)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Fatalf("Dropbox differs from the folder:\n%s", strings.Join(diffs, "\n"))
+	}
+}
+
+func TestInitialCopyThenNothing(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	want := h.corpus(30)
+	c := h.conn("c1", "Acme")
+	if err := h.runOnce(c, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, h.remoteFiles(), want)
+	if n := h.srv.Calls("files/upload_session/finish_batch_v2"); n > 3 {
+		t.Errorf("%d commits for %d files: not batched", n, len(want))
+	}
+	m, _ := h.st.Conn("c1").Meta()
+	if !m.InitialCopyDone || m.LastSync.IsZero() {
+		t.Errorf("meta %+v", m)
+	}
+	acts, _ := h.st.Conn("c1").Activities(1000)
+	if len(acts) != len(want) || acts[0].Kind != ActUploaded {
+		t.Errorf("%d activities, want %d", len(acts), len(want))
+	}
+
+	// A restart with nothing changed sends nothing.
+	h.srv.ResetStats()
+	h.reopenStore()
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.srv.Calls("files/upload_session/start", "files/upload", "files/upload_session/finish_batch_v2", "files/list_folder"); n != 0 {
+		t.Fatalf("restart with nothing changed made %d calls: %v", n, h.srv.Stats())
+	}
+}
+
+func TestChangesWhileClosed(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	want := h.corpus(5)
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	// Modified, added, deleted and renamed while the app was closed.
+	h.write("Offerte 2026-01-15 Peeters.pdf", "offerte v2")
+	want["/Acme/2026/Offertes/Offerte 2026-01-15 Peeters.pdf"] = hashOf("offerte v2")
+	h.write("nieuw/factuur 2026-03-01.pdf", "new")
+	want["/Acme/2026/Facturen/factuur 2026-03-01.pdf"] = hashOf("new")
+	os.Remove(filepath.Join(h.dir, "creditnota 2026-02-01.pdf")) // Dropbox keeps its copy
+	os.Rename(filepath.Join(h.dir, "facturen/F2025-0001.pdf"), filepath.Join(h.dir, "F2025-0001 kopie.pdf"))
+	// Away from its UBL sibling it is known only by its name: a number from 2025, no type.
+	want["/Acme/2025/Overige/F2025-0001 kopie.pdf"] = hashOf("%PDF-1.7 F2025-0001")
+
+	h.srv.ResetStats()
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, h.remoteFiles(), want)
+	if n := h.srv.Calls("files/upload_session/start"); n != 3 {
+		t.Fatalf("%d uploads, want 3", n)
+	}
+}
+
+func TestReinstallSendsNothingAlreadyThere(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	want := h.corpus(20)
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	// A new install: empty state store, same folder, same Dropbox.
+	h.st.Close()
+	os.Remove(h.stPath)
+	h.openStore()
+	h.write("facturen/F2025-0003.pdf", "changed since")
+	want["/Acme/2025/Facturen/F2025-0003.pdf"] = hashOf("changed since")
+	h.srv.ResetStats()
+	if err := h.runOnce(h.conn("c2", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, h.remoteFiles(), want)
+	if n := h.srv.Calls("files/upload_session/start", "files/upload"); n != 1 {
+		t.Fatalf("reinstall sent %d files, want 1", n)
+	}
+	acts, _ := h.st.Conn("c2").Activities(1000)
+	existing := 0
+	for _, a := range acts {
+		if a.Kind == ActExisting {
+			existing++
+		}
+	}
+	if existing != len(want)-1 {
+		t.Fatalf("%d recorded as already there, want %d", existing, len(want)-1)
+	}
+}
+
+func TestRefusedFileIsRecordedAndLeftAlone(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	h.write("factuur 2026-03-01.pdf", "a")
+	h.write("offerte 2026-03-02.pdf", "b")
+	// Someone made a folder where the invoice must go.
+	c := h.conn("c1", "Acme")
+	cl := dropbox.New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token}), dropbox.Options{BaseURL: h.url})
+	id, _ := cl.UploadContent(context.Background(), []byte("x"))
+	cl.Commit(context.Background(), []dropbox.Commit{{SessionID: id, Size: 1, Path: "/Acme/2026/Facturen/factuur 2026-03-01.pdf/inside"}})
+
+	if err := h.runOnce(c, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok, _ := h.st.Conn("c1").File("factuur 2026-03-01.pdf")
+	if !ok || !strings.Contains(rec.Failure, "folder") {
+		t.Fatalf("record %+v", rec)
+	}
+	if _, ok := h.remoteFiles()["/Acme/2026/Offertes/offerte 2026-03-02.pdf"]; !ok {
+		t.Fatal("the other file did not get through")
+	}
+	// Not retried until it changes.
+	h.srv.ResetStats()
+	if err := h.runOnce(c, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.srv.Calls("files/upload_session/start"); n != 0 {
+		t.Fatalf("refused file retried: %d uploads", n)
+	}
+	h.write("factuur 2026-03-01.pdf", "a2")
+	if err := h.runOnce(c, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.srv.Calls("files/upload_session/start"); n != 1 {
+		t.Fatalf("changed refused file: %d uploads", n)
+	}
+}
+
+func TestRevokedAndFullKeepTheQueue(t *testing.T) {
+	t.Run("revoked", func(t *testing.T) {
+		h := newHarness(t, dropboxemu.Faults{})
+		h.corpus(3)
+		h.srv.RevokeAccess(h.account, "")
+		err := h.runOnce(h.conn("c1", "Acme"), testOptions())
+		if !errors.Is(err, ErrNeedsReconnect) {
+			t.Fatalf("err = %v", err)
+		}
+		if n, _ := h.st.Conn("c1").QueueLen(); n != 8 {
+			t.Fatalf("queue has %d files, want 8", n)
+		}
+	})
+	t.Run("full", func(t *testing.T) {
+		h := newHarness(t, dropboxemu.Faults{})
+		h.corpus(3)
+		h.srv.SetQuota(h.account, 20)
+		err := h.runOnce(h.conn("c1", "Acme"), testOptions())
+		if !errors.Is(err, ErrDropboxFull) {
+			t.Fatalf("err = %v", err)
+		}
+		if n, _ := h.st.Conn("c1").QueueLen(); n == 0 {
+			t.Fatal("queue emptied")
+		}
+		// Space freed: the next run finishes.
+		h.srv.SetQuota(h.account, 1<<30)
+		if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestLargeFileThroughSessions(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	big := bytes.Repeat([]byte("onFact "), 3<<20) // 21 MiB
+	h.write("archief/jaaroverzicht 2025-12-31.pdf", string(big))
+	opts := testOptions()
+	opts.LargeFile = 4 << 20
+	if err := h.runOnce(h.conn("c1", "Acme"), opts); err != nil {
+		t.Fatal(err)
+	}
+	got := h.remoteFiles()
+	if got["/Acme/2025/Overige/jaaroverzicht 2025-12-31.pdf"] != hashOf(string(big)) {
+		t.Fatalf("%v", got)
+	}
+	if h.srv.Calls("files/upload_session/append_v2") < 2 {
+		t.Fatal("not sent in chunks")
+	}
+}
+
+func TestFaultStorm(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{Seed: 5, ServerError: 0.1, Drop: 0.05, Truncate: 0.05, TooManyRequests: 0.05})
+	want := h.corpus(25)
+	var err error
+	for i := 0; i < 5; i++ { // a one-shot run leaves stubborn files for the next run
+		if err = h.runOnce(h.conn("c1", "Acme"), testOptions()); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, h.remoteFiles(), want)
+}
+
+func TestTwoConnectionsOneFolder(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	h.write("factuur 2026-03-01.pdf", "a")
+	e := New(h.st, testOptions())
+	done := make(chan error, 2)
+	for _, c := range []Conn{h.conn("c1", "Acme"), h.conn("c2", "Acme Backup")} {
+		if err := e.Start(context.Background(), c, func(err error) { done <- err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	equalMaps(t, h.remoteFiles(), map[string]string{
+		"/Acme/2026/Facturen/factuur 2026-03-01.pdf":        hashOf("a"),
+		"/Acme Backup/2026/Facturen/factuur 2026-03-01.pdf": hashOf("a"),
+	})
+}
+
+func TestCaseCollisionsKeepBoth(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	h.write("a/Factuur 2026-03-01.pdf", "one")
+	h.write("b/FACTUUR 2026-03-01.PDF", "two")
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	got := h.remoteFiles()
+	if len(got) != 2 {
+		t.Fatalf("%v", got)
+	}
+	hashes := map[string]bool{}
+	for _, hsh := range got {
+		hashes[hsh] = true
+	}
+	if !hashes[hashOf("one")] || !hashes[hashOf("two")] {
+		t.Fatalf("one overwrote the other: %v", got)
+	}
+}
+
+func TestLiveSyncNowAndStatus(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	h.write("factuur 2026-03-01.pdf", "a")
+	opts := testOptions()
+	opts.Watch = true
+	e := New(h.st, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sub, unsub := e.Subscribe()
+	defer unsub()
+	if err := e.Start(ctx, h.conn("c1", "Acme"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func(Status) bool) Status {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case snap := <-sub:
+				for _, s := range snap {
+					if ok(s) {
+						return s
+					}
+				}
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s; last %+v", what, e.Status())
+			}
+		}
+	}
+	waitFor("idle after the initial copy", func(s Status) bool { return s.State == StateIdle && s.InitialCopyDone })
+
+	h.write("offerte 2026-03-02.pdf", "b")
+	if err := e.Send("c1", CmdSyncNow); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the new file sent", func(Status) bool {
+		_, ok := h.remoteFiles()["/Acme/2026/Offertes/offerte 2026-03-02.pdf"]
+		return ok
+	})
+	e.Send("c1", CmdPause)
+	waitFor("paused", func(s Status) bool { return s.State == StatePaused })
+	cancel()
+	e.Wait()
+}

@@ -546,4 +546,3 @@ func (r *runner) publish() {
 	}
 	r.e.hub.publish(*s)
 }
-

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
 )
@@ -158,8 +159,9 @@ func (c *call) page(l *listing) *reply {
 	if len(c.acct.listings) >= maxListings {
 		clear(c.acct.listings)
 	}
-	c.s.idSeq++
-	id := fmt.Sprint(c.s.idSeq)
+	// Random, not a counter: listings are not persisted, and a cursor saved before a
+	// restart must answer "reset", never another listing's entries.
+	id := newID()[3:]
 	c.acct.listings[id] = rest
 	if entries == nil {
 		entries = []any{}
@@ -256,17 +258,29 @@ func (a *account) checkWritePath(p string) map[string]any {
 }
 
 // freeName is Dropbox's autorename: "name (1).ext", "name (2).ext" ... until nothing is
-// there.
+// there. The stem is shortened on a character boundary so the new name still fits in
+// maxNameBytes.
 func (a *account) freeName(p string) string {
 	dir, name := parentOf(p), baseName(p)
 	ext := path.Ext(name)
 	stem := strings.TrimSuffix(name, ext)
 	for i := 1; ; i++ {
-		cand := fmt.Sprintf("%s/%s (%d)%s", dir, stem, i, ext)
+		suffix := fmt.Sprintf(" (%d)%s", i, ext)
+		cand := trimTo(stem, maxNameBytes-len(suffix)) + suffix
+		cand = dir + "/" + trimTo(cand, maxNameBytes) // only an absurdly long extension needs this
 		if a.nodes[lowerPath(cand)] == nil {
 			return cand
 		}
 	}
+}
+
+// trimTo shortens s to at most n bytes on a character boundary.
+func trimTo(s string, n int) string {
+	for len(s) > max(n, 0) {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // mkdirAllLocked creates p and its missing ancestors as folders and returns p's node.
@@ -516,7 +530,8 @@ func (c *call) currentAccount() *reply {
 	c.s.mu.Unlock()
 	abbrev := ""
 	for _, w := range strings.Fields(info.DisplayName()) {
-		abbrev += strings.ToUpper(w[:1])
+		r, _ := utf8.DecodeRuneInString(w)
+		abbrev += strings.ToUpper(string(r))
 	}
 	return jsonReply(map[string]any{
 		"account_id": info.ID,

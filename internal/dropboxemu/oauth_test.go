@@ -26,17 +26,17 @@ import (
 // there: the tests stop at the 302 and read its Location, as a desktop app's listener would.
 const testRedirect = "http://127.0.0.1:53682/callback"
 
-// browser is a user agent that does not follow redirects, so a test sees the 302 the
+// noFollowClient is a user agent that does not follow redirects, so a test sees the 302 the
 // emulator sends to the app's callback instead of trying to connect to it.
-func browser(rt http.RoundTripper) *http.Client {
+func noFollowClient(rt http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 
-// page is one answer of /oauth2/authorize as the browser sees it.
-type page struct {
+// authPage is one answer of /oauth2/authorize as the browser sees it.
+type authPage struct {
 	status   int
 	header   http.Header
 	body     string
@@ -44,7 +44,7 @@ type page struct {
 	base     *url.URL // where the page was fetched from, to resolve the form's action
 }
 
-func fetch(t testing.TB, c *http.Client, req *http.Request) page {
+func fetchAuthPage(t testing.TB, c *http.Client, req *http.Request) authPage {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -55,7 +55,7 @@ func fetch(t testing.TB, c *http.Client, req *http.Request) page {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := page{status: resp.StatusCode, header: resp.Header, body: string(b), base: req.URL}
+	p := authPage{status: resp.StatusCode, header: resp.Header, body: string(b), base: req.URL}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if p.location, err = url.Parse(loc); err != nil {
 			t.Fatalf("Location %q: %v", loc, err)
@@ -64,24 +64,24 @@ func fetch(t testing.TB, c *http.Client, req *http.Request) page {
 	return p
 }
 
-func getPage(t testing.TB, c *http.Client, rawURL string) page {
+func getAuthPage(t testing.TB, c *http.Client, rawURL string) authPage {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fetch(t, c, req)
+	return fetchAuthPage(t, c, req)
 }
 
 var (
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-	formAction  = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
-	codeElement = regexp.MustCompile(`<code id="code">([^<]*)</code>`)
+	consentHiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	consentFormAction  = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
+	consentCodeElement = regexp.MustCompile(`<code id="code">([^<]*)</code>`)
 )
 
-// decide submits the consent page's form the way a browser would: its hidden inputs plus
+// submitConsent submits the consent page's form the way a browser would: its hidden inputs plus
 // the button pressed, to the form's action resolved against the page's URL.
-func decide(t testing.TB, c *http.Client, p page, decision string) page {
+func submitConsent(t testing.TB, c *http.Client, p authPage, decision string) authPage {
 	t.Helper()
 	if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
 		t.Fatalf("consent page: %d %q\n%s", p.status, p.header.Get("Content-Type"), p.body)
@@ -89,7 +89,7 @@ func decide(t testing.TB, c *http.Client, p page, decision string) page {
 	if !strings.Contains(p.body, `id="allow"`) || !strings.Contains(p.body, `id="deny"`) {
 		t.Fatalf("consent page has no Allow/Deny buttons:\n%s", p.body)
 	}
-	m := formAction.FindStringSubmatch(p.body)
+	m := consentFormAction.FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("consent page has no form:\n%s", p.body)
 	}
@@ -98,7 +98,7 @@ func decide(t testing.TB, c *http.Client, p page, decision string) page {
 		t.Fatal(err)
 	}
 	form := url.Values{}
-	for _, in := range hiddenInput.FindAllStringSubmatch(p.body, -1) {
+	for _, in := range consentHiddenInput.FindAllStringSubmatch(p.body, -1) {
 		form.Add(html.UnescapeString(in[1]), html.UnescapeString(in[2]))
 	}
 	form.Set("decision", decision)
@@ -107,11 +107,11 @@ func decide(t testing.TB, c *http.Client, p page, decision string) page {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return fetch(t, c, req)
+	return fetchAuthPage(t, c, req)
 }
 
-// callback checks that p redirects to the registered callback and returns its query.
-func callback(t testing.TB, p page) url.Values {
+// callbackQuery checks that p redirects to the registered callback and returns its query.
+func callbackQuery(t testing.TB, p authPage) url.Values {
 	t.Helper()
 	if p.status != http.StatusFound || p.location == nil {
 		t.Fatalf("want 302 to the callback, got %d\n%s", p.status, p.body)
@@ -138,13 +138,13 @@ func (e *env) pkceConfig(redirect string) *oauth2.Config {
 	}
 }
 
-// authorize runs the browser half of the flow (consent page, Allow) and returns the code.
-func (e *env) authorize(t testing.TB, conf *oauth2.Config, verifier, state string) string {
+// consentCode runs the browser half of the flow (consent page, Allow) and returns the code.
+func (e *env) consentCode(t testing.TB, conf *oauth2.Config, verifier, state string) string {
 	t.Helper()
-	c := browser(nil)
+	c := noFollowClient(nil)
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("token_access_type", "offline"))
-	q := callback(t, decide(t, c, getPage(t, c, authURL), "allow"))
+	q := callbackQuery(t, submitConsent(t, c, getAuthPage(t, c, authURL), "allow"))
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback query %v, want state %q and a code", q, state)
 	}
@@ -188,7 +188,7 @@ func (e *env) postToken(t testing.TB, form url.Values) oauthFailure {
 	return f
 }
 
-func authTagOf(t testing.TB, err error) string {
+func oauthAuthTag(t testing.TB, err error) string {
 	t.Helper()
 	var ae auth.AuthAPIError
 	if !errors.As(err, &ae) || ae.AuthError == nil {
@@ -197,11 +197,16 @@ func authTagOf(t testing.TB, err error) string {
 	return ae.AuthError.Tag
 }
 
-func retrieveCode(t testing.TB, err error) string {
+func oauthRetrieveCode(t testing.TB, err error) string {
 	t.Helper()
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		t.Fatalf("want *oauth2.RetrieveError, got %T %v", err, err)
+	}
+	// x/oauth2 would also parse a form-encoded body; Dropbox sends JSON, and so must we.
+	if ct := re.Response.Header.Get("Content-Type"); ct != "application/json" || !json.Valid(re.Body) ||
+		re.ErrorDescription == "" || re.Response.StatusCode != http.StatusBadRequest {
+		t.Errorf("OAuth error %d %q %s: want 400 application/json with error_description", re.Response.StatusCode, ct, re.Body)
 	}
 	return re.ErrorCode
 }
@@ -213,7 +218,7 @@ func TestOAuthPKCEEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	conf := e.pkceConfig(testRedirect)
 	verifier := oauth2.GenerateVerifier()
-	code := e.authorize(t, conf, verifier, "st4te-with/odd=chars&")
+	code := e.consentCode(t, conf, verifier, "st4te-with/odd=chars&")
 
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
@@ -242,7 +247,7 @@ func TestOAuthPKCEEndToEnd(t *testing.T) {
 	// the caller sees the typed expiry error.
 	e.clock.Advance(DefaultTokenLifetime + time.Second)
 	_, err = static(tok.AccessToken).GetCurrentAccount()
-	if tag := authTagOf(t, err); tag != auth.AuthErrorExpiredAccessToken {
+	if tag := oauthAuthTag(t, err); tag != auth.AuthErrorExpiredAccessToken {
 		t.Fatalf("after the lifetime: %s, want expired_access_token", tag)
 	}
 
@@ -272,27 +277,27 @@ func TestOAuthPKCEEndToEnd(t *testing.T) {
 		t.Fatalf("token/revoke: %v", err)
 	}
 	_, err = static(fresh.AccessToken).GetCurrentAccount()
-	if tag := authTagOf(t, err); tag != auth.AuthErrorInvalidAccessToken {
+	if tag := oauthAuthTag(t, err); tag != auth.AuthErrorInvalidAccessToken {
 		t.Errorf("revoked access token: %s, want invalid_access_token", tag)
 	}
 	again := *tok
 	again.Expiry = time.Now().Add(-time.Minute)
 	_, err = conf.TokenSource(ctx, &again).Token()
-	if code := retrieveCode(t, err); code != "invalid_grant" {
+	if code := oauthRetrieveCode(t, err); code != "invalid_grant" {
 		t.Errorf("refresh after revoke: %q, want invalid_grant", code)
 	}
 }
 
-// rewriteTransport sends every request to one server, whatever host the client aimed at,
+// hostRewriteTransport sends every request to one server, whatever host the client aimed at,
 // and remembers the hosts, so the SDK's hard-wired Dropbox URLs reach the emulator.
-type rewriteTransport struct {
+type hostRewriteTransport struct {
 	target *url.URL
 
 	mu    sync.Mutex
 	hosts []string
 }
 
-func (rt *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (rt *hostRewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	rt.mu.Lock()
 	rt.hosts = append(rt.hosts, r.URL.Scheme+"://"+r.URL.Host+r.URL.Path)
 	rt.mu.Unlock()
@@ -301,18 +306,18 @@ func (rt *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(out)
 }
 
-func (rt *rewriteTransport) seen() []string {
+func (rt *hostRewriteTransport) seen() []string {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return append([]string(nil), rt.hosts...)
 }
 
-func newRewrite(t testing.TB, e *env) *rewriteTransport {
+func newHostRewrite(t testing.TB, e *env) *hostRewriteTransport {
 	target, err := url.Parse(e.ts.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rewriteTransport{target: target}
+	return &hostRewriteTransport{target: target}
 }
 
 // TestOAuthSDKFlows drives the SDK's own oauth package, which builds Dropbox's real URLs
@@ -322,8 +327,8 @@ func TestOAuthSDKFlows(t *testing.T) {
 
 	t.Run("PKCEFlow", func(t *testing.T) {
 		e := newEnv(t, Options{})
-		rt := newRewrite(t, e)
-		client := browser(rt)
+		rt := newHostRewrite(t, e)
+		client := noFollowClient(rt)
 		flow, err := oauth.NewPKCEFlow(testAppKey, oauth.WithRedirectURL(testRedirect), oauth.WithHTTPClient(client))
 		if err != nil {
 			t.Fatal(err)
@@ -335,7 +340,7 @@ func TestOAuthSDKFlows(t *testing.T) {
 		if q := u.Query(); q.Get("code_challenge_method") != "S256" || q.Get("token_access_type") != "offline" || q.Get("state") != flow.State() {
 			t.Fatalf("SDK authorize URL %s lacks PKCE, offline or state", u)
 		}
-		q := callback(t, decide(t, client, getPage(t, client, u.String()), "allow"))
+		q := callbackQuery(t, submitConsent(t, client, getAuthPage(t, client, u.String()), "allow"))
 		if q.Get("state") != flow.State() {
 			t.Errorf("state %q, want %q", q.Get("state"), flow.State())
 		}
@@ -367,7 +372,7 @@ func TestOAuthSDKFlows(t *testing.T) {
 
 	t.Run("WebPKCEFlow allow and deny", func(t *testing.T) {
 		e := newEnv(t, Options{})
-		client := browser(newRewrite(t, e))
+		client := noFollowClient(newHostRewrite(t, e))
 		flow, err := oauth.NewWebPKCEFlow(testAppKey, testRedirect, oauth.WithHTTPClient(client))
 		if err != nil {
 			t.Fatal(err)
@@ -376,7 +381,7 @@ func TestOAuthSDKFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := callback(t, decide(t, client, getPage(t, client, authURL), "allow"))
+		q := callbackQuery(t, submitConsent(t, client, getAuthPage(t, client, authURL), "allow"))
 		res, err := flow.Finish(ctx, q, csrf)
 		if err != nil {
 			t.Fatalf("finish: %v", err)
@@ -389,7 +394,7 @@ func TestOAuthSDKFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q = callback(t, decide(t, client, getPage(t, client, authURL), "deny"))
+		q = callbackQuery(t, submitConsent(t, client, getAuthPage(t, client, authURL), "deny"))
 		var na *oauth.NotApprovedError
 		if _, err := flow.Finish(ctx, q, csrf); !errors.As(err, &na) || na.Description == "" {
 			t.Errorf("deny: %T %v, want *oauth.NotApprovedError with a description", err, err)
@@ -398,14 +403,14 @@ func TestOAuthSDKFlows(t *testing.T) {
 
 	t.Run("NoRedirect flow", func(t *testing.T) {
 		e := newEnv(t, Options{})
-		client := browser(newRewrite(t, e))
+		client := noFollowClient(newHostRewrite(t, e))
 		flow, err := oauth.NewOAuth2FlowNoRedirect(testAppKey, oauth.WithPKCE(), oauth.WithHTTPClient(client),
 			oauth.WithTokenAccessType(oauth.TokenAccessTypeOffline))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := decide(t, client, getPage(t, client, flow.Start()), "allow")
-		m := codeElement.FindStringSubmatch(p.body)
+		p := submitConsent(t, client, getAuthPage(t, client, flow.Start()), "allow")
+		m := consentCodeElement.FindStringSubmatch(p.body)
 		if p.status != http.StatusOK || m == nil {
 			t.Fatalf("want a page showing the code, got %d\n%s", p.status, p.body)
 		}
@@ -425,7 +430,7 @@ func TestOAuthAutoApprove(t *testing.T) {
 	verifier := oauth2.GenerateVerifier()
 	authURL := conf.AuthCodeURL("auto", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("token_access_type", "offline"))
 	// No consent page: the first GET already answers with the callback redirect.
-	q := callback(t, getPage(t, browser(nil), authURL))
+	q := callbackQuery(t, getAuthPage(t, noFollowClient(nil), authURL))
 	if q.Get("state") != "auto" || q.Get("code") == "" {
 		t.Fatalf("callback %v", q)
 	}
@@ -440,15 +445,15 @@ func TestOAuthAutoApprove(t *testing.T) {
 func TestOAuthNoRedirect(t *testing.T) {
 	e := newEnv(t, Options{})
 	conf := e.pkceConfig("")
-	c := browser(nil)
+	c := noFollowClient(nil)
 	codeFor := func(verifier string) string {
 		t.Helper()
 		authURL := conf.AuthCodeURL("", oauth2.S256ChallengeOption(verifier))
 		if strings.Contains(authURL, "redirect_uri") {
 			t.Fatalf("authorize URL %s has a redirect_uri", authURL)
 		}
-		p := decide(t, c, getPage(t, c, authURL), "allow")
-		m := codeElement.FindStringSubmatch(p.body)
+		p := submitConsent(t, c, getAuthPage(t, c, authURL), "allow")
+		m := consentCodeElement.FindStringSubmatch(p.body)
 		if p.status != http.StatusOK || m == nil {
 			t.Fatalf("want a page showing the code, got %d\n%s", p.status, p.body)
 		}
@@ -475,8 +480,8 @@ func TestOAuthNoRedirect(t *testing.T) {
 		}
 	})
 	t.Run("deny shows a page", func(t *testing.T) {
-		p := decide(t, c, getPage(t, c, conf.AuthCodeURL("", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), "deny")
-		if p.status != http.StatusOK || p.location != nil || codeElement.MatchString(p.body) {
+		p := submitConsent(t, c, getAuthPage(t, c, conf.AuthCodeURL("", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), "deny")
+		if p.status != http.StatusOK || p.location != nil || consentCodeElement.MatchString(p.body) {
 			t.Errorf("deny without redirect: %d %v\n%s", p.status, p.location, p.body)
 		}
 	})
@@ -510,7 +515,7 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := good()
 			tc.change(q)
-			p := getPage(t, browser(nil), e.ts.URL+"/oauth2/authorize?"+q.Encode())
+			p := getAuthPage(t, noFollowClient(nil), e.ts.URL+"/oauth2/authorize?"+q.Encode())
 			if p.status != http.StatusBadRequest || p.location != nil {
 				t.Fatalf("%d Location %v, want 400 without redirect\n%s", p.status, p.location, p.body)
 			}
@@ -522,8 +527,8 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 	}
 
 	t.Run("deny redirects with access_denied and state", func(t *testing.T) {
-		c := browser(nil)
-		q := callback(t, decide(t, c, getPage(t, c, e.ts.URL+"/oauth2/authorize?"+good().Encode()), "deny"))
+		c := noFollowClient(nil)
+		q := callbackQuery(t, submitConsent(t, c, getAuthPage(t, c, e.ts.URL+"/oauth2/authorize?"+good().Encode()), "deny"))
 		if q.Get("error") != "access_denied" || q.Get("error_description") == "" || q.Get("state") != "s1" || q.Has("code") {
 			t.Errorf("callback %v", q)
 		}
@@ -531,8 +536,8 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 	t.Run("deny without state sends no state", func(t *testing.T) {
 		q := good()
 		q.Del("state")
-		c := browser(nil)
-		got := callback(t, decide(t, c, getPage(t, c, e.ts.URL+"/oauth2/authorize?"+q.Encode()), "deny"))
+		c := noFollowClient(nil)
+		got := callbackQuery(t, submitConsent(t, c, getAuthPage(t, c, e.ts.URL+"/oauth2/authorize?"+q.Encode()), "deny"))
 		if got.Get("error") != "access_denied" || got.Has("state") {
 			t.Errorf("callback %v: want access_denied and no state parameter", got)
 		}
@@ -540,12 +545,12 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 	t.Run("the consent page escapes what it echoes", func(t *testing.T) {
 		q := good()
 		q.Set("state", `"><script>alert(1)</script>`)
-		c := browser(nil)
-		p := getPage(t, c, e.ts.URL+"/oauth2/authorize?"+q.Encode())
+		c := noFollowClient(nil)
+		p := getAuthPage(t, c, e.ts.URL+"/oauth2/authorize?"+q.Encode())
 		if strings.Contains(p.body, "<script>") {
 			t.Fatalf("state echoed unescaped:\n%s", p.body)
 		}
-		if got := callback(t, decide(t, c, p, "allow")).Get("state"); got != q.Get("state") {
+		if got := callbackQuery(t, submitConsent(t, c, p, "allow")).Get("state"); got != q.Get("state") {
 			t.Errorf("state %q came back as %q", q.Get("state"), got)
 		}
 	})
@@ -560,66 +565,66 @@ func TestOAuthTokenErrors(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("wrong code_verifier", func(t *testing.T) {
-		code := e.authorize(t, conf, oauth2.GenerateVerifier(), "s")
+		code := e.consentCode(t, conf, oauth2.GenerateVerifier(), "s")
 		_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
 	t.Run("missing code_verifier", func(t *testing.T) {
-		code := e.authorize(t, conf, oauth2.GenerateVerifier(), "s")
+		code := e.consentCode(t, conf, oauth2.GenerateVerifier(), "s")
 		_, err := conf.Exchange(ctx, code)
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
 	t.Run("code used twice", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := e.authorize(t, conf, v, "s")
+		code := e.consentCode(t, conf, v, "s")
 		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(v)); err != nil {
 			t.Fatalf("first exchange: %v", err)
 		}
 		_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(v))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("second exchange: %q, want invalid_grant", got)
 		}
 	})
 	t.Run("redirect_uri mismatch", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := e.authorize(t, conf, v, "s")
+		code := e.consentCode(t, conf, v, "s")
 		other := *conf
 		other.RedirectURL = "http://127.0.0.1:53682/other"
 		_, err := other.Exchange(ctx, code, oauth2.VerifierOption(v))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
 	t.Run("redirect_uri missing at token", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := e.authorize(t, conf, v, "s")
+		code := e.consentCode(t, conf, v, "s")
 		other := *conf
 		other.RedirectURL = ""
 		_, err := other.Exchange(ctx, code, oauth2.VerifierOption(v))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
 	t.Run("expired code", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := e.authorize(t, conf, v, "s")
+		code := e.consentCode(t, conf, v, "s")
 		e.clock.Advance(codeLifetime + time.Second)
 		_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(v))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
 	t.Run("code of another app", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := e.authorize(t, conf, v, "s")
+		code := e.consentCode(t, conf, v, "s")
 		other := *conf
 		other.ClientID = "other-app"
 		_, err := other.Exchange(ctx, code, oauth2.VerifierOption(v))
-		if got := retrieveCode(t, err); got != "invalid_grant" {
+		if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 			t.Errorf("%q, want invalid_grant", got)
 		}
 	})
@@ -670,7 +675,7 @@ func TestOAuthRevokeAccessFromWebsite(t *testing.T) {
 	ctx := context.Background()
 	conf := e.pkceConfig(testRedirect)
 	v := oauth2.GenerateVerifier()
-	tok, err := conf.Exchange(ctx, e.authorize(t, conf, v, "s"), oauth2.VerifierOption(v))
+	tok, err := conf.Exchange(ctx, e.consentCode(t, conf, v, "s"), oauth2.VerifierOption(v))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,11 +686,11 @@ func TestOAuthRevokeAccessFromWebsite(t *testing.T) {
 	expired := *tok
 	expired.Expiry = time.Now().Add(-time.Minute)
 	_, err = conf.TokenSource(ctx, &expired).Token()
-	if got := retrieveCode(t, err); got != "invalid_grant" {
+	if got := oauthRetrieveCode(t, err); got != "invalid_grant" {
 		t.Errorf("refresh after RevokeAccess: %q, want invalid_grant", got)
 	}
 	_, err = users.New(dropbox.Config{Token: tok.AccessToken, URLGenerator: URLGenerator(e.ts.URL)}).GetCurrentAccount()
-	if tag := authTagOf(t, err); tag != auth.AuthErrorInvalidAccessToken {
+	if tag := oauthAuthTag(t, err); tag != auth.AuthErrorInvalidAccessToken {
 		t.Errorf("access token after RevokeAccess: %s", tag)
 	}
 	if _, err := users.New(dropbox.Config{Token: otherAccess, URLGenerator: URLGenerator(e.ts.URL)}).GetCurrentAccount(); err != nil {
@@ -702,7 +707,7 @@ func TestOAuthTokensPersist(t *testing.T) {
 	conf := e.pkceConfig(testRedirect)
 	login := func() *oauth2.Token {
 		v := oauth2.GenerateVerifier()
-		tok, err := conf.Exchange(ctx, e.authorize(t, conf, v, "s"), oauth2.VerifierOption(v))
+		tok, err := conf.Exchange(ctx, e.consentCode(t, conf, v, "s"), oauth2.VerifierOption(v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -735,7 +740,7 @@ func TestOAuthTokensPersist(t *testing.T) {
 	if err := api(kept.AccessToken); err != nil {
 		t.Errorf("access token after restart: %v", err)
 	}
-	if tag := authTagOf(t, api(revoked.AccessToken)); tag != auth.AuthErrorInvalidAccessToken {
+	if tag := oauthAuthTag(t, api(revoked.AccessToken)); tag != auth.AuthErrorInvalidAccessToken {
 		t.Errorf("revoked access token after restart: %s", tag)
 	}
 	for _, tc := range []struct {
@@ -756,7 +761,7 @@ func TestOAuthTokensPersist(t *testing.T) {
 				}
 				return
 			}
-			if got := retrieveCode(t, err); got != tc.want {
+			if got := oauthRetrieveCode(t, err); got != tc.want {
 				t.Errorf("refresh: %q, want %q", got, tc.want)
 			}
 		})
@@ -767,10 +772,10 @@ func TestOAuthTokensPersist(t *testing.T) {
 // test of a client can assert e.g. that it refreshed once and never retried a 400.
 func TestOAuthStats(t *testing.T) {
 	e := newEnv(t, Options{})
-	getPage(t, browser(nil), e.ts.URL+"/oauth2/authorize?client_id=nope&response_type=code")
+	getAuthPage(t, noFollowClient(nil), e.ts.URL+"/oauth2/authorize?client_id=nope&response_type=code")
 	conf := e.pkceConfig(testRedirect)
 	v := oauth2.GenerateVerifier()
-	code := e.authorize(t, conf, v, "s")
+	code := e.consentCode(t, conf, v, "s")
 	e.postToken(t, url.Values{"grant_type": {"password"}, "client_id": {testAppKey}})
 	if _, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(v)); err != nil {
 		t.Fatal(err)

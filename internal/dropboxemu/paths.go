@@ -61,7 +61,10 @@ func splitPath(p string, forWrite bool) ([]string, pathProblem) {
 			}
 		}
 		if forWrite {
-			if strings.HasSuffix(name, " ") || strings.HasSuffix(name, ".") || ignoredNames[strings.ToLower(name)] {
+			// Any trailing whitespace, not only a space: a folder "a\n" created as an
+			// ancestor could never be named again, as a path ending in it is malformed.
+			last, _ := utf8.DecodeLastRuneInString(name)
+			if isSpace(last) || strings.HasSuffix(name, ".") || ignoredNames[strings.ToLower(name)] {
 				problem = pathDisallowed
 			}
 		}

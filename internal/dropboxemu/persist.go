@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,48 +76,75 @@ func (p *persistence) log(r record) error {
 }
 
 // replay applies the journal to a fresh server. A torn last line (the emulator was killed
-// mid-write) is ignored: it described a change that was never acknowledged.
+// mid-write) described a change that was never acknowledged: it is ignored and cut off, so
+// that the next record starts on a line of its own instead of being glued onto the torn
+// one and lost at the following start.
 func (p *persistence) replay(s *Server) error {
 	if p.journal == nil {
 		return nil
 	}
-	if _, err := p.journal.Seek(0, 0); err != nil {
+	if _, err := p.journal.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	sc := bufio.NewScanner(p.journal)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
+	rd := bufio.NewReaderSize(p.journal, 1<<20)
+	var good int64 // offset just past the last complete line
+	for {
+		line, err := rd.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			if len(line) > 0 {
+				if terr := p.journal.Truncate(good); terr != nil {
+					return fmt.Errorf("emulator journal: cut torn record: %w", terr)
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("emulator journal: %w", err)
+		}
+		good += int64(len(line))
 		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+		if err := json.Unmarshal(line, &r); err != nil {
 			continue
 		}
-		switch r.Op {
-		case "account":
-			if a := s.accounts[r.Account.ID]; a != nil {
-				a.info = *r.Account
-			} else {
-				s.addAccountLocked(*r.Account)
-			}
-			s.idSeq++
-		case "put":
-			if a := s.accounts[r.AccountID]; a != nil {
-				seq := r.Node.Seq
-				a.put(r.Node)
-				a.seq, r.Node.Seq = seq, seq
-			}
-		case "del":
-			if a := s.accounts[r.AccountID]; a != nil {
-				a.remove(r.Path)
-			}
-		case "access":
-			s.tokens[r.Access.Token] = r.Access
-		case "refresh":
-			s.refreshTokens[r.Refresh.Token] = r.Refresh
-		case "revoke":
-			s.applyRevokeLocked(r.Path)
-		}
+		p.apply(s, r)
 	}
-	return sc.Err()
+}
+
+// apply replays one record. Records that name what does not exist (a hand-edited or
+// damaged journal) are skipped rather than crashing the emulator at start.
+func (p *persistence) apply(s *Server, r record) {
+	switch r.Op {
+	case "account":
+		if r.Account == nil {
+			return
+		}
+		if a := s.accounts[r.Account.ID]; a != nil {
+			a.info = *r.Account
+		} else {
+			s.addAccountLocked(*r.Account)
+		}
+		s.idSeq++
+	case "put":
+		if a := s.accounts[r.AccountID]; a != nil && r.Node != nil {
+			seq := r.Node.Seq
+			a.put(r.Node)
+			a.seq, r.Node.Seq = seq, seq
+		}
+	case "del":
+		if a := s.accounts[r.AccountID]; a != nil {
+			a.remove(r.Path)
+		}
+	case "access":
+		if r.Access != nil {
+			s.tokens[r.Access.Token] = r.Access
+		}
+	case "refresh":
+		if r.Refresh != nil {
+			s.refreshTokens[r.Refresh.Token] = r.Refresh
+		}
+	case "revoke":
+		s.applyRevokeLocked(r.Path)
+	}
 }
 
 func (p *persistence) blobPath(hash string) string {

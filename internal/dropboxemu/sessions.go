@@ -77,7 +77,9 @@ type sessionType struct {
 	SessionType *union `json:"session_type"`
 }
 
-func (t sessionType) concurrent() bool { return t.SessionType != nil && t.SessionType.Tag == "concurrent" }
+func (t sessionType) concurrent() bool {
+	return t.SessionType != nil && t.SessionType.Tag == "concurrent"
+}
 
 func (c *call) sessionStart() *reply {
 	var a struct {

@@ -23,7 +23,7 @@ import (
 
 // harness is an export folder, a state store and an emulated Dropbox account.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	srv     *dropboxemu.Server
 	url     string
@@ -33,7 +33,7 @@ type harness struct {
 	stPath  string
 }
 
-func newHarness(t *testing.T, f dropboxemu.Faults) *harness {
+func newHarness(t testing.TB, f dropboxemu.Faults) *harness {
 	t.Helper()
 	srv, err := dropboxemu.New(dropboxemu.Options{Faults: f})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"strings"
 	"testing"
@@ -357,5 +358,21 @@ func TestStats(t *testing.T) {
 	e.srv.ResetStats()
 	if e.srv.Calls("files/upload") != 0 {
 		t.Fatal("not reset")
+	}
+}
+
+// TestBandwidthCapKeepsContent checks that throttled bodies still arrive whole, both ways.
+func TestBandwidthCapKeepsContent(t *testing.T) {
+	e := newEnv(t, Options{Faults: Faults{Bandwidth: 4 << 20}})
+	data := randomBytes(300<<10, 4)
+	upload(t, e.files(), "/bw.bin", data, "add")
+	_, body, err := e.files().Download(files.NewDownloadArg("/bw.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	got, _ := io.ReadAll(body)
+	if !bytes.Equal(got, data) {
+		t.Fatal("content differs")
 	}
 }

@@ -1,0 +1,131 @@
+// Package service runs the configured connections: it turns the config file's connections
+// into engine connections with their Dropbox clients and token sources, and runs them. The
+// headless command line and the tray app both use it, so they behave the same.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
+	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/internal/store"
+	"github.com/onfact/onfact-dropbox/sync/engine"
+)
+
+// TokenSources gives the token source of a connection (the keychain-backed refreshing one
+// in the app, a fixed token in tests).
+type TokenSources func(connID string) (oauth2.TokenSource, error)
+
+// Options configure a Service.
+type Options struct {
+	// Dir holds config.json and state.db (config.Dir() in the app).
+	Dir string
+	// APIURL points every Dropbox host at one address (the emulator); empty is Dropbox.
+	APIURL string
+	Tokens TokenSources
+	Engine engine.Options
+}
+
+// StorePath is the state store inside a config folder.
+func StorePath(dir string) string { return filepath.Join(dir, "state.db") }
+
+// Service owns the store and the engine of one running app.
+type Service struct {
+	opts   Options
+	Store  *store.Store
+	Engine *engine.Engine
+}
+
+// Open opens the state store (failing with store.ErrLocked if another instance has it) and
+// creates the engine.
+func Open(opts Options) (*Service, error) {
+	if opts.Tokens == nil {
+		return nil, errors.New("service: no token source")
+	}
+	st, err := store.Open(StorePath(opts.Dir))
+	if err != nil {
+		return nil, err
+	}
+	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine)}, nil
+}
+
+// Close closes the store; stop the connections first.
+func (s *Service) Close() error { return s.Store.Close() }
+
+// Conn builds the engine's view of a configured connection.
+func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
+	st, err := layout.ParseStructure(c.Structure)
+	if err != nil {
+		return engine.Conn{}, fmt.Errorf("connection %s: %w", c.Name, err)
+	}
+	lang := layout.Language(c.Language)
+	if lang == "" {
+		lang = layout.Dutch
+	}
+	company := c.Company
+	if company == "" {
+		company = c.Name
+	}
+	ts, err := s.opts.Tokens(c.ID)
+	if err != nil {
+		return engine.Conn{}, fmt.Errorf("connection %s: %w", c.Name, err)
+	}
+	concurrency := s.opts.Engine.Concurrency
+	return engine.Conn{
+		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused,
+		Layout: layout.Layout{Structure: st, Language: lang, Company: company, Accountant: c.Accountant},
+		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(16, concurrency+4)}),
+	}, nil
+}
+
+// Result is how one connection's run ended.
+type Result struct {
+	Name string
+	Err  error
+}
+
+// Run runs the connections (all of them, or the one named only) until ctx ends or, without
+// Engine.Watch, until each queue is empty. A connection that cannot start is reported in its
+// Result; the others run anyway.
+func (s *Service) Run(ctx context.Context, conns []config.Connection, only string) ([]Result, error) {
+	var (
+		mu      sync.Mutex
+		results []Result
+		wg      sync.WaitGroup
+	)
+	report := func(name string, err error) {
+		mu.Lock()
+		results = append(results, Result{Name: name, Err: err})
+		mu.Unlock()
+	}
+	started := 0
+	for _, c := range conns {
+		if only != "" && c.Name != only && c.ID != only {
+			continue
+		}
+		started++
+		ec, err := s.Conn(c)
+		if err != nil {
+			report(c.Name, err)
+			continue
+		}
+		wg.Add(1)
+		name := c.Name
+		if err := s.Engine.Start(ctx, ec, func(err error) { report(name, err); wg.Done() }); err != nil {
+			wg.Done()
+			report(name, err)
+		}
+	}
+	if only != "" && started == 0 {
+		return nil, fmt.Errorf("no connection named %q", only)
+	}
+	wg.Wait()
+	return results, nil
+}

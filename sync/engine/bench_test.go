@@ -1,14 +1,25 @@
 package engine
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/internal/store"
 )
 
 // BenchmarkInitialCopy sends 5,000 files of 64 KiB to an emulated Dropbox that answers
@@ -52,4 +63,82 @@ func BenchmarkInitialCopy(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLargeFileMemory sends one 300 MiB file to the standalone emulator (its own
+// process, storing on disk) and reports this process's peak heap: streaming through upload
+// sessions must keep it far below the file's size.
+// Run with: go test -run '^$' -bench LargeFileMemory -benchtime 1x ./sync/engine/
+func BenchmarkLargeFileMemory(b *testing.B) {
+	url, token := startEmulatorBinary(b)
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		writeBigFile(b, filepath.Join(dir, "archief 2025-12-31.pdf"), 300<<20)
+		st, err := store.Open(filepath.Join(b.TempDir(), "state.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := Conn{ID: "m", Name: "mem", Folder: dir,
+			Layout: layout.Layout{Structure: layout.MustParseStructure(layout.PresetYear), Company: "Acme"},
+			Remote: dropbox.New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}), dropbox.Options{BaseURL: url})}
+		runtime.GC()
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var m runtime.MemStats
+			for {
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		b.StartTimer()
+		e := New(st, Options{})
+		done := make(chan error, 1)
+		e.Start(context.Background(), c, func(err error) { done <- err })
+		err = <-done
+		b.StopTimer()
+		close(stop)
+		st.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	}
+}
+
+// startEmulatorBinary builds and starts cmd/dropbox-emulator on a free loopback port.
+func startEmulatorBinary(b *testing.B) (url, token string) {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "dropbox-emulator")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dropbox-emulator").CombinedOutput(); err != nil {
+		b.Fatalf("build emulator: %v\n%s", err, out)
+	}
+	tokFile := filepath.Join(b.TempDir(), "token")
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", b.TempDir(), "--token-file", tokFile)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
+	tok, err := os.ReadFile(tokFile)
+	if err != nil || m == "" {
+		b.Fatalf("emulator start: %q %v", line, err)
+	}
+	return m, string(tok)
 }

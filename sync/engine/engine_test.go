@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -453,4 +454,46 @@ func TestLiveSyncNowAndStatus(t *testing.T) {
 	waitFor("paused", func(s Status) bool { return s.State == StatePaused })
 	cancel()
 	e.Wait()
+}
+
+// TestVeryLargeFile sends a 300 MiB file through an upload session: chunked, parallel,
+// streamed from disk (BenchmarkLargeFileMemory measures that memory stays flat).
+func TestVeryLargeFile(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{})
+	p := filepath.Join(h.dir, "archief 2025-12-31.pdf")
+	want := writeBigFile(t, p, 300<<20)
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.remoteFiles()["/Acme/2025/Overige/archief 2025-12-31.pdf"]; got != want {
+		t.Fatalf("hash %s, want %s", got, want)
+	}
+}
+
+// writeBigFile writes size bytes of non-repeating content (a random block, varied per
+// MiB) without holding it in memory, and returns its content hash.
+func writeBigFile(t testing.TB, p string, size int) string {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make([]byte, 1<<20)
+	rand.New(rand.NewSource(7)).Read(block)
+	for i := 0; i < size>>20; i++ {
+		block[0], block[1] = byte(i), byte(i>>8)
+		if _, err := f.Write(block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	f, _ = os.Open(p)
+	defer f.Close()
+	h, err := dropbox.ContentHash(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

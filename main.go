@@ -37,6 +37,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "preview":
 		return cli.Preview(ctx, args[1:], stdout, stderr)
+	case "connections":
+		return cli.Connections(ctx, args[1:], stdout, stderr, os.Stdin)
+	case "sync":
+		return cli.Sync(ctx, args[1:], stdout, stderr)
+	case "run":
+		return cli.Run(ctx, args[1:], stdout, stderr)
+	case "status":
+		return cli.Status(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "onfact-dropbox %s (%s)\n", version, commit)
 		return 0
@@ -56,8 +64,16 @@ func usage(w io.Writer) {
 With no command, starts the tray app.
 
 Commands:
-  preview    show where each file of an export folder would go in Dropbox
-  version    print the version and commit
-  help       show this help
+  connections add|list|remove   connect a Dropbox account to an export folder, list, remove
+  sync --once [--connection N]  send what is new or changed, then exit
+  run --headless                keep syncing without a window until interrupted
+  status                        show each connection's state
+  preview                       show where each file of an export folder would go in Dropbox
+  version                       print the version and commit
+  help                          show this help
+
+Each command takes -h for its options. Environment: ONFACT_DROPBOX_HOME (settings and state
+folder), ONFACT_DROPBOX_APP_KEY (Dropbox app key), ONFACT_DROPBOX_API_URL (another Dropbox
+address, e.g. the emulator's http://127.0.0.1:8580).
 `)
 }

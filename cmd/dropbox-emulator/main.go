@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 )
 
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		f           dropboxemu.Faults
 	)
 	fl.Var(&accounts, "account", "e-mail of an account to create (repeatable; default demo@example.com)")
-	fl.Var(&redirects, "redirect-uri", "allowed OAuth redirect URI (repeatable)")
+	fl.Var(&redirects, "redirect-uri", "allowed OAuth redirect URI (repeatable; default: the app's loopback URIs)")
 	fl.Int64Var(&f.Seed, "seed", 1, "seed for every random fault decision")
 	fl.DurationVar(&f.Latency, "latency", 0, "latency added to every API request")
 	fl.Int64Var(&f.Bandwidth, "bandwidth", 0, "bandwidth cap for request and response bodies, bytes/s (0: none)")
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(accounts) == 0 {
 		accounts = listFlag{"demo@example.com"}
+	}
+	if len(redirects) == 0 {
+		redirects = auth.RedirectURIs() // the app's loopback redirect URIs
 	}
 
 	srv, err := dropboxemu.New(dropboxemu.Options{DataDir: *data, TokenLifetime: *lifetime, AutoApprove: *autoApprove, Faults: f})

@@ -542,7 +542,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rep := rt.handle(c)
-	s.finish(w, r, name, int64(len(c.body)), rep, dropAfter)
+	in := int64(len(c.body))
+	if rt.style == "rpc" {
+		in = int64(len(c.arg))
+	}
+	s.finish(w, r, name, in, rep, dropAfter)
 }
 
 // retryAfter is how many whole seconds until the account's bucket has a token again.

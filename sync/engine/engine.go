@@ -59,8 +59,9 @@ type Options struct {
 	// BatchIdle is how long the committer waits for more files before committing a partial
 	// batch (default 250 ms).
 	BatchIdle time.Duration
-	// Settle is how long a file must have been left alone before it is read (default 2 s):
-	// a document still being written is never sent as final.
+	// Settle is how long a file must have been left alone before it is read (default 1 s):
+	// a document still being written is never sent as final. The watcher waits as long
+	// after a file's last change, and then for its size and mtime to hold still.
 	Settle time.Duration
 	// RescanInterval is the period of the cheap stat-only rescan that catches what the
 	// watcher missed (default 15 min, jittered by up to 10%).
@@ -88,7 +89,7 @@ func (o *Options) defaults() {
 		o.BatchIdle = 250 * time.Millisecond
 	}
 	if o.Settle <= 0 {
-		o.Settle = 2 * time.Second
+		o.Settle = time.Second
 	}
 	if o.RescanInterval <= 0 {
 		o.RescanInterval = 15 * time.Minute

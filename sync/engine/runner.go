@@ -15,6 +15,7 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/store"
+	"github.com/onfact/onfact-dropbox/watcher"
 )
 
 // ErrNeedsReconnect ends a one-shot run whose Dropbox access was revoked.
@@ -57,6 +58,8 @@ type runner struct {
 	// remoteIndex is what Dropbox had at the start of the initial copy, by FoldKey. It is
 	// written before the workers start and only read after.
 	remoteIndex map[string]dropbox.File
+
+	watcher *watcher.Watcher // nil without Watch
 
 	progMu sync.Mutex
 	prog   map[string]int64 // bytes confirmed of large files in flight
@@ -127,6 +130,31 @@ func (r *runner) serve(ctx context.Context) (err error) {
 		return err
 	}
 
+	// Watch first, then scan: a change made after the watches are in place is reported,
+	// so nothing falls between the startup scan and live watching.
+	var batches <-chan []string
+	var watchStatus <-chan struct{}
+	if r.e.opts.Watch {
+		w, err := watcher.New(r.c.Folder, watcher.Options{Ignore: r.c.Ignore, SettleDelay: r.e.opts.Settle})
+		if err != nil {
+			return err
+		}
+		wctx, wcancel := context.WithCancel(ctx)
+		wdone := make(chan struct{})
+		go func() {
+			defer close(wdone)
+			w.Serve(wctx) // problems are reported through Status, never returned
+		}()
+		defer func() { wcancel(); <-wdone }()
+		select {
+		case <-w.Ready():
+		case <-ctx.Done():
+			return nil
+		}
+		batches, watchStatus = w.Batches(), w.StatusChanged()
+		r.watcher = w
+	}
+
 	// Reconcile with the folder: whatever changed while the app was closed is queued.
 	r.setState(StateScanning)
 	if err := r.rescan(ctx, ""); err != nil {
@@ -190,6 +218,13 @@ func (r *runner) serve(ctx context.Context) (err error) {
 		case rs := <-results:
 			r.handle(rs)
 		case <-wake.C:
+		case paths := <-batches:
+			if err := r.rescanPaths(gctx, paths); err != nil {
+				return err
+			}
+		case <-watchStatus:
+			r.watchProblem()
+			rescan.Reset(r.rescanDelay())
 		case <-rescan.C:
 			if err := r.rescan(gctx, ""); err != nil {
 				return err
@@ -204,10 +239,14 @@ func (r *runner) serve(ctx context.Context) (err error) {
 }
 
 // rescanDelay is the periodic rescan interval with up to 10% jitter, so that connections
-// started together do not scan together forever; a missing folder is retried sooner.
+// started together do not scan together forever; a missing folder is retried sooner, and
+// a degraded watcher leans on the rescan more.
 func (r *runner) rescanDelay() time.Duration {
 	if r.folderErr != nil {
 		return 30 * time.Second
+	}
+	if r.status.Warning != "" {
+		return time.Minute
 	}
 	d := r.e.opts.RescanInterval
 	return d - time.Duration(rand.Int64N(int64(d/10)+1))
@@ -297,6 +336,51 @@ func (r *runner) rescan(ctx context.Context, sub string) error {
 		}
 	}
 	return r.enqueue(changed)
+}
+
+// rescanPaths rescans what the watcher reported: "." is everything, other paths are files
+// or folders whose state the scan decides (changed, new, gone).
+func (r *runner) rescanPaths(ctx context.Context, paths []string) error {
+	r.logf("changes reported: %v", paths)
+	for _, p := range paths {
+		if p == "." {
+			return r.rescan(ctx, "")
+		}
+	}
+	for _, p := range paths {
+		if err := r.rescan(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchProblem reflects the watcher's state: a vanished export folder is the folder
+// missing; a degraded watcher (the OS's watch limit, overflows) is a warning that says what
+// to do, while the periodic rescan keeps changes flowing.
+func (r *runner) watchProblem() {
+	st := r.watcher.Status()
+	r.status.Warning = ""
+	switch {
+	case st.Err == nil:
+		if errors.Is(r.folderErr, watcher.ErrRootGone) {
+			r.folderErr = nil
+		}
+	case errors.Is(st.Err, watcher.ErrRootGone):
+		r.folderErr = st.Err
+	default:
+		r.status.Warning = explain(st.Err)
+		r.logf("watching: %v", st.Err)
+	}
+}
+
+// explain gives the watcher's plain-language explanation of a problem when it has one.
+func explain(err error) string {
+	var we *watcher.Error
+	if errors.As(err, &we) {
+		return we.Explain()
+	}
+	return err.Error()
 }
 
 // enqueue records changed files in the store's queue, then in the runner's view of it.

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/store"
+	"github.com/onfact/onfact-dropbox/watcher"
 )
 
 // localFile is what a stat-only scan knows of a file.
@@ -19,20 +18,6 @@ type localFile struct {
 	path  string // slash-separated, relative to the export folder
 	size  int64
 	mtime time.Time
-}
-
-// ignored applies the built-in rules (shared with the wizard's preview) and the
-// connection's own patterns to a base name.
-func ignored(name string, extra []string) bool {
-	if layout.Ignored(name) {
-		return true
-	}
-	for _, p := range extra {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // errFolderMissing wraps a failure to read the export folder itself.
@@ -64,7 +49,7 @@ func walk(ctx context.Context, root, sub string, extra []string, skipped func(re
 			}
 			return nil
 		}
-		if p != start && ignored(d.Name(), extra) {
+		if p != start && watcher.Ignored(d.Name(), extra) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}

@@ -46,6 +46,9 @@ type Status struct {
 	State State
 	// Detail explains errors in plain English (logs, CLI); the GUI localizes by State.
 	Detail string
+	// Warning is a problem that does not stop syncing, e.g. live watching degraded by the
+	// system's watch limit (changes are then found by the periodic rescan), with what to do.
+	Warning string
 	// Queued is the number of files waiting to be sent.
 	Queued int
 	// Done and Total count the files of the current run ("12 of 340"); a run starts when

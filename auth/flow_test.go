@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	dbxauth "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"golang.org/x/oauth2"
 )
@@ -68,8 +67,8 @@ func TestConnectEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get_current_account after expiry: %v", err)
 	}
-	if acc.AccountId != e.account {
-		t.Errorf("account %s, want %s", acc.AccountId, e.account)
+	if acc.ID != e.account {
+		t.Errorf("account %s, want %s", acc.ID, e.account)
 	}
 	if n := e.tokenCalls(); n != 2 {
 		t.Errorf("token endpoint called %d times, want 2 (exchange, refresh)", n)
@@ -95,7 +94,7 @@ func TestConnectEndToEnd(t *testing.T) {
 		t.Errorf("after Revoke, Load: %v, want ErrNoToken", err)
 	}
 	_, err = e.currentAccount(t, oauth2.StaticTokenSource(stored))
-	if tokenTag(err) != dbxauth.AuthErrorInvalidAccessToken {
+	if tokenTag(err) != "invalid_access_token" {
 		t.Errorf("revoked access token: %v, want invalid_access_token", err)
 	}
 	dead := e.cfg.newTokenSource("c1", &MemoryStore{}, &oauth2.Token{RefreshToken: stored.RefreshToken})

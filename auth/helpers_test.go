@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
-	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 )
 
 const testAppKey = "onfact-test"
@@ -94,10 +95,20 @@ func (e *testEnv) options() Options {
 	return Options{Ports: e.ports, Language: "nl", Timeout: 30 * time.Second}
 }
 
-// currentAccount calls get_current_account through the real SDK with ts.
-func (e *testEnv) currentAccount(t *testing.T, ts oauth2.TokenSource) (*users.FullAccount, error) {
+// currentAccount calls get_current_account through the app's Dropbox client (the real
+// SDK underneath) with ts.
+func (e *testEnv) currentAccount(t *testing.T, ts oauth2.TokenSource) (dropbox.Account, error) {
 	t.Helper()
-	return users.NewContext(e.cfg.sdkConfig(ts)).GetCurrentAccountContext(context.Background())
+	return e.cfg.client(ts).Account(context.Background())
+}
+
+// tokenTag is the error code of a failed call, e.g. "invalid_access_token".
+func tokenTag(err error) string {
+	var de *dropbox.Error
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	return ""
 }
 
 // tokenCalls is how often the emulator's token endpoint was called.

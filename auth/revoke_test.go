@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	dbxauth "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"golang.org/x/oauth2"
 )
@@ -95,7 +94,7 @@ func TestRevoke(t *testing.T) {
 			}
 			if tt.wantRevokes == 1 && !tt.wantErr {
 				_, err := e.currentAccount(t, oauth2.StaticTokenSource(tok))
-				if tag := tokenTag(err); tag != dbxauth.AuthErrorInvalidAccessToken {
+				if tag := tokenTag(err); tag != "invalid_access_token" {
 					t.Errorf("after Revoke the token gets %q, want invalid_access_token", tag)
 				}
 			}

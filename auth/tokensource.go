@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 )
 
 // ErrReconnect means Dropbox no longer accepts the connection's refresh token (the user
@@ -18,8 +20,12 @@ var ErrReconnect = errors.New("Dropbox no longer accepts this connection; connec
 // needsReconnect marks an error as ErrReconnect while keeping its own message and chain.
 type needsReconnect struct{ error }
 
-func (e needsReconnect) Is(target error) bool { return target == ErrReconnect }
-func (e needsReconnect) Unwrap() error        { return e.error }
+// Is matches ErrReconnect, and dropbox.ErrReconnect so the Dropbox client classes a
+// refused refresh as "connect again", not as a network failure.
+func (e needsReconnect) Is(target error) bool {
+	return target == ErrReconnect || target == dropbox.ErrReconnect
+}
+func (e needsReconnect) Unwrap() error { return e.error }
 
 // RefreshBefore is how long before its expiry an access token is refreshed, so a request
 // never leaves with a token that expires on the way (Dropbox's live 4 hours).

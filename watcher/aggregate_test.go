@@ -1,6 +1,8 @@
 package watcher
 
 import (
+	"math/rand/v2"
+	"path"
 	"slices"
 	"testing"
 	"time"
@@ -197,5 +199,73 @@ func TestAggregatorIdle(t *testing.T) {
 	s.check(125)
 	if _, ok := s.a.next(); ok {
 		t.Fatal("next check scheduled after everything settled")
+	}
+}
+
+// TestAggregatorReportsEveryEvent checks the rule the engine relies on: an event for a path,
+// whatever is pending, ready or just delivered at the time, leads to a later batch naming
+// the path, one of its parents, or ".". Random events, writes, deletions, checks and
+// deliveries run on the virtual clock, with room for every path and with a limit that
+// collapses into ".".
+func TestAggregatorReportsEveryEvent(t *testing.T) {
+	paths := []string{"a", "d", "d/x", "d/y", "d/e", "d/e/z"}
+	covers := func(b []string, p string) bool {
+		for q := p; ; q = path.Dir(q) {
+			if slices.Contains(b, q) {
+				return true
+			}
+			if q == "." {
+				return false
+			}
+		}
+	}
+	for _, limit := range []int{100, 3} {
+		for seed := range uint64(200) {
+			s := newSim(t, limit)
+			s.dir(".")
+			rng := rand.New(rand.NewPCG(seed, uint64(limit)))
+			owed := make(map[string]int) // path -> time of its oldest event not yet covered
+			deliver := func(ms int, b []string) {
+				for p := range owed {
+					if covers(b, p) {
+						delete(owed, p)
+					}
+				}
+			}
+			ms := 0
+			for range 300 {
+				ms += rng.IntN(40)
+				p := paths[rng.IntN(len(paths))]
+				switch rng.IntN(5) {
+				case 0, 1: // a write, or a new file or directory
+					if p == "d" || p == "d/e" {
+						s.dir(p)
+					} else {
+						s.file(p, int64(rng.IntN(1000)))
+					}
+					s.touch(ms, p)
+					if _, ok := owed[p]; !ok {
+						owed[p] = ms
+					}
+				case 2: // a deletion
+					delete(s.files, p)
+					s.touch(ms, p)
+					if _, ok := owed[p]; !ok {
+						owed[p] = ms
+					}
+				case 3: // a check; the receiver is busy
+					s.a.check(s.at(ms), func(p string) snapshot { return s.files[p] })
+				case 4: // a check and a delivery
+					deliver(ms, s.check(ms))
+				}
+			}
+			// Quiet from here on: everything owed must come out.
+			for end := ms + 3000; ms < end; ms += 25 {
+				deliver(ms, s.check(ms))
+			}
+			if len(owed) > 0 {
+				t.Fatalf("limit %d, seed %d: never reported %v", limit, seed, owed)
+			}
+		}
 	}
 }

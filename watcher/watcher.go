@@ -173,7 +173,8 @@ func (w *Watcher) Serve(ctx context.Context) error {
 	l := &loop{
 		w:         w,
 		agg:       newAggregator(w.opts.SettleDelay, w.opts.StatInterval, w.opts.MaxDelay, w.opts.MaxPending),
-		dirs:      make(map[string]struct{}),
+		dirs:      make(map[string]fileID),
+		byID:      make(map[fileID]string),
 		unwatched: make(map[string]struct{}),
 		timer:     time.NewTimer(time.Hour),
 		minGap:    w.opts.StatInterval / 2,
@@ -239,7 +240,8 @@ type loop struct {
 	fw  *fsnotify.Watcher // nil while no watcher could be opened
 	agg *aggregator
 
-	dirs      map[string]struct{} // relative directories under watch
+	dirs      map[string]fileID   // relative directories under watch, with the identity watched
+	byID      map[fileID]string   // dirs reversed, for the directories whose identity is known
 	unwatched map[string]struct{} // directories a watch limit refused, to retry
 	rootInfo  fs.FileInfo         // the folder as it was when watched, to notice a swap
 	gone      bool                // the folder is missing; watches are dropped
@@ -270,14 +272,17 @@ func (l *loop) rel(name string) (string, bool) {
 	return filepath.ToSlash(r), true
 }
 
-// stat is the aggregator's view of a path. It does not follow symlinks, except for the
-// root, which may be one.
-func (l *loop) stat(rel string) snapshot {
-	lstat := os.Lstat
+// lstat stats a path without following symlinks, except for the root, which may be one.
+func (l *loop) lstat(rel string) (fs.FileInfo, error) {
 	if rel == "." {
-		lstat = os.Stat
+		return os.Stat(l.w.root)
 	}
-	fi, err := lstat(l.abs(rel))
+	return os.Lstat(l.abs(rel))
+}
+
+// stat is the aggregator's view of a path.
+func (l *loop) stat(rel string) snapshot {
+	fi, err := l.lstat(rel)
 	if err != nil {
 		return snapshot{}
 	}
@@ -321,13 +326,13 @@ func (l *loop) closeFS() {
 		l.fw = nil
 	}
 	clear(l.dirs)
+	clear(l.byID)
 	clear(l.unwatched)
 }
 
 // handleEvent turns one fsnotify event into a touched path, keeping the set of watched
 // directories in step with the tree.
 func (l *loop) handleEvent(ev fsnotify.Event) {
-	fmt.Fprintf(os.Stderr, "DBG event %v\n", ev)
 	rel, ok := l.rel(ev.Name)
 	if !ok || l.gone {
 		return
@@ -410,42 +415,58 @@ func (l *loop) resync() error {
 	}
 	for d := range l.dirs {
 		if _, ok := seen[d]; !ok {
-			_ = l.fw.Remove(l.abs(d))
-			delete(l.dirs, d)
+			l.unwatch(d)
 		}
 	}
 	return nil
 }
 
-// walk is addTree; with seen not nil it also reads directories already watched and records
-// every directory it visits in seen.
+// walk is addTree; with seen not nil it also reads directories already watched, re-watches
+// those replaced by another directory of the same name, and records every directory it
+// visits in seen.
 func (l *loop) walk(rel string, report bool, seen map[string]struct{}) error {
 	now := time.Now()
 	stack := []string{rel}
 	for len(stack) > 0 {
 		d := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if _, ok := l.dirs[d]; ok {
-			if seen == nil {
-				continue
-			}
-		} else if err := l.w.addWatch(l.fw, l.abs(d)); err != nil || func() bool { fmt.Fprintf(os.Stderr, "DBG added %s list %v\n", d, l.fw.WatchList()); return false }() {
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				// Gone again before we got to it; its Remove or Rename event is on the way.
-			case isWatchLimit(err):
-				l.unwatched[d] = struct{}{}
-				for _, s := range stack {
-					l.unwatched[s] = struct{}{}
-				}
-				return &Error{Kind: ErrWatchLimit, Path: l.abs(d), Err: err}
-			default:
-				// Permission denied, or replaced by a file: the scanner meets it too.
-				l.note(&Error{Kind: ErrWatch, Path: l.abs(d), Err: err})
-			}
+		had, watched := l.dirs[d]
+		if watched && seen == nil {
 			continue
 		}
-		l.dirs[d] = struct{}{}
+		fi, err := l.lstat(d)
+		var id fileID // unknown on an error other than these, which adding the watch meets too
+		switch {
+		case errors.Is(err, fs.ErrNotExist), err == nil && !fi.IsDir():
+			// Gone again before we got to it, or replaced by a file: its Remove, Rename or
+			// Create event is on the way.
+			continue
+		case err == nil:
+			id = idOf(fi)
+		}
+		if watched && had != id && had != (fileID{}) && id != (fileID{}) {
+			// Deleted and made anew while events were lost: the watch is on the old one.
+			l.unwatch(d)
+			watched = false
+		}
+		if !watched {
+			if err := l.watch(d, id); err != nil {
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					// Gone again before we got to it; its Remove or Rename event is on the way.
+				case isWatchLimit(err):
+					l.unwatched[d] = struct{}{}
+					for _, s := range stack {
+						l.unwatched[s] = struct{}{}
+					}
+					return &Error{Kind: ErrWatchLimit, Path: l.abs(d), Err: err}
+				default:
+					// Permission denied: the scanner meets it too.
+					l.note(&Error{Kind: ErrWatch, Path: l.abs(d), Err: err})
+				}
+				continue
+			}
+		}
 		if seen != nil {
 			seen[d] = struct{}{}
 		}
@@ -473,14 +494,48 @@ func (l *loop) limitHit(err error) {
 	l.agg.touch(".", time.Now())
 }
 
+// watch adds the watch of the directory d, whose identity is id.
+func (l *loop) watch(d string, id fileID) error {
+	if old, ok := l.byID[id]; ok && old != d {
+		// d is a directory still watched under an old name: it was moved here and the old
+		// name's Rename event is still on its way, as when the walk of a new directory finds
+		// a directory just moved into it. inotify keeps one watch per directory, so adding d
+		// now would hand back the old name's watch, whose events fsnotify names by the old
+		// path; and removing the old name when its Rename arrives (fsnotify does so itself on
+		// IN_MOVE_SELF) would leave d silently unwatched. So drop the old name first, with
+		// everything below it, which moved along and is watched under its new names as the
+		// walk goes on. Nothing is missed in between: a reporting walk reads every directory
+		// after watching it, and the other walks come with a rescan of what they watch.
+		if fi, err := l.lstat(old); err != nil || idOf(fi) != id {
+			l.removeTree(old)
+		} // else the same directory is at both names (a bind mount): leave it be.
+	}
+	if err := l.w.addWatch(l.fw, l.abs(d)); err != nil {
+		return err
+	}
+	l.dirs[d] = id
+	if id != (fileID{}) {
+		l.byID[id] = d
+	}
+	return nil
+}
+
+// unwatch drops the watch of the directory d.
+func (l *loop) unwatch(d string) {
+	// An error means the kernel dropped it already (deleted or moved away).
+	_ = l.fw.Remove(l.abs(d))
+	if id := l.dirs[d]; l.byID[id] == d {
+		delete(l.byID, id)
+	}
+	delete(l.dirs, d)
+}
+
 // removeTree drops the watches of rel and everything below it.
 func (l *loop) removeTree(rel string) {
 	prefix := rel + "/"
 	for d := range l.dirs {
 		if d == rel || strings.HasPrefix(d, prefix) {
-			// An error means the kernel dropped it already (deleted or moved away).
-			_ = l.fw.Remove(l.abs(d))
-			delete(l.dirs, d)
+			l.unwatch(d)
 		}
 	}
 	for d := range l.unwatched {
@@ -498,6 +553,7 @@ func (l *loop) dropWatches() {
 		}
 	}
 	clear(l.dirs)
+	clear(l.byID)
 	clear(l.unwatched)
 }
 

@@ -144,17 +144,31 @@ func translate(err error) error {
 	if k, code, ok := routeErrorKind(err); ok {
 		return wrap(k, code)
 	}
-	var ne net.Error
-	var ue *url.Error
-	if errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		strings.Contains(err.Error(), "connection reset") {
+	if errors.Is(err, ErrReconnect) { // e.g. the token source's refresh was refused
+		return wrap(KindReconnect, "refresh_refused")
+	}
+	if isNetwork(err) {
 		return wrap(KindTransient, "network")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The request never left: the token source failed (a keychain that cannot be
+		// read, say). Retrying as if offline would hide the real problem.
+		return wrap(KindOther, "token_source")
 	}
 	// A body cut short decodes as invalid JSON: the answer was lost in transit.
 	if strings.Contains(err.Error(), "unexpected end of JSON input") || strings.Contains(err.Error(), "invalid character") {
 		return wrap(KindTransient, "truncated")
 	}
 	return wrap(KindOther, "unknown")
+}
+
+// isNetwork reports a failure of the connection itself: dial, reset, timeout, a body
+// cut short.
+func isNetwork(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "connection refused")
 }
 
 // routeErrorKind reads the 409 errors of the routes we call.

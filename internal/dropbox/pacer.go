@@ -18,6 +18,9 @@ type pacer struct {
 	maxTransient int
 	// onWait, if set, is told when calls are held back and why (for the status line).
 	onWait func(kind Kind, until time.Time)
+	// onExpired, if set, makes the token source refresh: Dropbox called the access token
+	// expired before the source thought it was (clock skew).
+	onExpired func()
 
 	mu        sync.Mutex
 	notBefore time.Time
@@ -53,7 +56,7 @@ func (p *pacer) holdUntil(t time.Time) {
 
 // call runs fn until it succeeds, fails for good, or ctx ends. Errors come back translated.
 func (p *pacer) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	transient := 0
+	transient, expired := 0, 0
 	for {
 		if err := p.wait(ctx); err != nil {
 			return err
@@ -75,6 +78,16 @@ func (p *pacer) call(ctx context.Context, fn func(ctx context.Context) error) er
 			p.holdUntil(until)
 			p.notify(e.Kind, until)
 		case KindTransient:
+			if e.Code == "expired_access_token" {
+				// Refresh and retry at once; a token that cannot be refreshed (a fixed
+				// token) or stays expired means connecting again.
+				if p.onExpired == nil || expired >= 2 {
+					return &Error{Kind: KindReconnect, Code: e.Code, Err: e.Err}
+				}
+				expired++
+				p.onExpired()
+				continue
+			}
 			transient++
 			if transient > p.maxTransient {
 				return err

@@ -37,6 +37,7 @@ func init() {
 		"files/upload_session/start":              {style: "upload", scope: scopeWrite, handle: (*call).sessionStart},
 		"files/upload_session/start_batch":        {style: "rpc", scope: scopeWrite, handle: (*call).sessionStartBatch},
 		"files/upload_session/append_v2":          {style: "upload", scope: scopeWrite, handle: (*call).sessionAppend},
+		"files/upload_session/append_batch":       {style: "upload", scope: scopeWrite, handle: (*call).sessionAppendBatch},
 		"files/upload_session/finish":             {style: "upload", scope: scopeWrite, commit: true, handle: (*call).sessionFinish},
 		"files/upload_session/finish_batch_v2":    {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).finishBatchV2},
 		"files/upload_session/finish_batch":       {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).finishBatch},

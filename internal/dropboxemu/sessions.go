@@ -17,6 +17,10 @@ const concurrentUnit = 4 << 20
 // maxBatch is the most entries one finish_batch call or sessions one start_batch may have.
 const maxBatch = 1000
 
+// maxSessionSize is the most one upload session may hold, 2^41 - 2^22 bytes; an append past
+// it is refused with too_large.
+const maxSessionSize = 1<<41 - 1<<22
+
 // session is an upload session. Chunks are never modified once received, so a finish can
 // assemble them outside the server lock.
 type session struct {
@@ -161,32 +165,123 @@ func (c *call) sessionAppend() *reply {
 		return routeError(void("not_found"))
 	case a.ContentHash != "" && a.ContentHash != hashOf(c.body):
 		return routeError(void("content_hash_mismatch"))
-	case sess.closed:
-		return routeError(void("closed"))
 	}
-	if sess.concurrent {
-		switch {
-		case a.Cursor.Offset%concurrentUnit != 0:
-			return routeError(void("concurrent_session_invalid_offset"))
-		case !a.Close && len(c.body)%concurrentUnit != 0:
-			return routeError(void("concurrent_session_invalid_data_size"))
-		}
-		if sess.parts == nil {
-			sess.parts = map[int64][]byte{}
-		}
-		sess.parts[a.Cursor.Offset] = c.body
-		if a.Close {
-			sess.end = a.Cursor.Offset + int64(len(c.body))
-			sess.closed = true
-		}
-	} else {
-		if a.Cursor.Offset != sess.size {
-			return routeError(flat("incorrect_offset", map[string]any{"correct_offset": sess.size}))
-		}
-		sess.appendSequential(c.body)
-		sess.closed = a.Close
+	if e := sess.appendAt(a.Cursor.Offset, c.body, a.Close); e != nil {
+		return routeError(e)
 	}
 	return &reply{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: []byte("null")}
+}
+
+// appendAt adds data at offset, closing the session if asked, or returns why it cannot: the
+// members append_v2 and each append_batch entry share (closed, too_large, incorrect_offset
+// and the concurrent-session rules). Nothing changes when it fails. The caller holds
+// Server.mu and must never modify data afterwards, as the session keeps it.
+func (s *session) appendAt(offset int64, data []byte, closing bool) map[string]any {
+	if s.closed {
+		return void("closed")
+	}
+	if s.concurrent {
+		switch {
+		case offset%concurrentUnit != 0:
+			return void("concurrent_session_invalid_offset")
+		case !closing && len(data)%concurrentUnit != 0:
+			return void("concurrent_session_invalid_data_size")
+		case offset+int64(len(data)) > maxSessionSize:
+			return void("too_large")
+		}
+		if s.parts == nil {
+			s.parts = map[int64][]byte{}
+		}
+		s.parts[offset] = data
+		if closing {
+			s.end = offset + int64(len(data))
+			s.closed = true
+		}
+		return nil
+	}
+	if offset != s.size {
+		return flat("incorrect_offset", map[string]any{"correct_offset": s.size})
+	}
+	if s.size+int64(len(data)) > maxSessionSize {
+		return void("too_large")
+	}
+	s.appendSequential(data)
+	s.closed = closing
+	return nil
+}
+
+// appendBatchEntry is files.UploadSessionAppendBatchArgEntry.
+type appendBatchEntry struct {
+	Cursor *sessionCursor `json:"cursor"`
+	Length *uint64        `json:"length"`
+	Close  bool           `json:"close"`
+}
+
+// sessionAppendBatch is upload_session/append_batch: the body is the data of every entry,
+// concatenated in entry order, each entry's length saying how much is its own. Problems with
+// the request as a whole (payload_too_large, length_mismatch, content_hash_mismatch, the
+// hash being of the whole body) are a 409 and change nothing; otherwise each entry succeeds
+// or fails on its own with append_v2's rules, in order, so one session may appear twice.
+// Which of length_mismatch and content_hash_mismatch wins when both apply is a guess.
+func (c *call) sessionAppendBatch() *reply {
+	var a struct {
+		Entries     []appendBatchEntry `json:"entries"`
+		ContentHash string             `json:"content_hash"`
+	}
+	const where = `HTTP header "Dropbox-API-Arg"`
+	if rep := decodeArg(c.route, where, c.arg, &a); rep != nil {
+		return rep
+	}
+	if a.Entries == nil {
+		return badRequest(c.route, "%s: entries: missing required field", where)
+	}
+	for i, e := range a.Entries {
+		switch {
+		case e.Cursor == nil:
+			return badRequest(c.route, "%s: entries.%d.cursor: missing required field", where, i)
+		case e.Length == nil:
+			return badRequest(c.route, "%s: entries.%d.length: missing required field", where, i)
+		}
+	}
+	if c.tooLarge {
+		return routeError(void("payload_too_large"))
+	}
+	// Lengths are client-supplied uint64s: compare without a sum that could wrap.
+	rest := uint64(len(c.body))
+	for _, e := range a.Entries {
+		if *e.Length > rest {
+			return routeError(void("length_mismatch"))
+		}
+		rest -= *e.Length
+	}
+	if rest != 0 {
+		return routeError(void("length_mismatch"))
+	}
+	if a.ContentHash != "" && a.ContentHash != hashOf(c.body) {
+		return routeError(void("content_hash_mismatch"))
+	}
+
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	results := make([]any, len(a.Entries))
+	var at uint64
+	for i, e := range a.Entries {
+		// The entries share the request body, which nothing modifies; the capacity is cut so
+		// no append to one entry's data could reach into the next.
+		data := c.body[at : at+*e.Length : at+*e.Length]
+		at += *e.Length
+		sess := c.sessionLocked(e.Cursor.SessionID)
+		if sess == nil {
+			results[i] = nested("failure", void("not_found"))
+			continue
+		}
+		if ferr := sess.appendAt(e.Cursor.Offset, data, e.Close); ferr != nil {
+			results[i] = nested("failure", ferr)
+			continue
+		}
+		results[i] = void("success")
+	}
+	return jsonReply(map[string]any{"entries": results})
 }
 
 // finishArg is files.UploadSessionFinishArg.

@@ -26,7 +26,7 @@ import (
 // Remote is what the engine needs from one Dropbox account; *dropbox.Client provides it.
 type Remote interface {
 	ListFiles(ctx context.Context, root string) ([]dropbox.File, error)
-	UploadContent(ctx context.Context, data []byte) (sessionID string, err error)
+	UploadContents(ctx context.Context, datas [][]byte) ([]dropbox.UploadResult, error)
 	Commit(ctx context.Context, commits []dropbox.Commit) ([]dropbox.Result, error)
 	UploadLarge(ctx context.Context, localPath, path string, modified time.Time, progress func(int64)) (*dropbox.File, error)
 }

@@ -172,6 +172,7 @@ func (r *runner) serve(ctx context.Context) (err error) {
 	// Files waiting here hold nothing but their path.
 	jobs := make(chan job, r.e.opts.BatchSize)
 	prep := make(chan prepared, r.e.opts.Concurrency)
+	packIn := make(chan prepared, r.e.opts.Concurrency)
 	results := make(chan []result, 1)
 	for range r.e.opts.Concurrency {
 		g.Go(func() error {
@@ -182,14 +183,21 @@ func (r *runner) serve(ctx context.Context) (err error) {
 					return nil
 				case j := <-jobs:
 					p := w.prepare(gctx, j.path, j.attempts)
+					dst := prep
+					if p.needsUpload() {
+						dst = packIn
+					}
 					select {
-					case prep <- p:
+					case dst <- p:
 					case <-gctx.Done():
 						return nil
 					}
 				}
 			}
 		})
+	}
+	for range packers(r.e.opts.Concurrency) {
+		g.Go(func() error { return packer{r: r, in: packIn, out: prep}.serve(gctx) })
 	}
 	g.Go(func() error { return committer{r: r, in: prep, out: results}.serve(gctx) })
 	defer func() {

@@ -44,16 +44,23 @@ type result struct {
 	retryAt  time.Time
 }
 
-// prepared is a worker's output for the committer: either a session to commit (commit set)
-// with the record to write once it is committed, or an outcome decided without a commit.
+// prepared is a worker's output: a small file whose data still has to be uploaded (commit
+// set without a SessionID, data set) for a packer; a session to commit (commit set) with
+// the record to write once it is committed, for the committer; or an outcome decided
+// without a commit.
 type prepared struct {
-	path   string
-	commit *dropbox.Commit
-	rec    store.FileRecord
-	key    string // FoldKey of the Dropbox path, for the owners index
-	update *store.Update
-	res    result
+	path     string
+	commit   *dropbox.Commit
+	data     []byte
+	attempts int
+	rec      store.FileRecord
+	key      string // FoldKey of the Dropbox path, for the owners index
+	update   *store.Update
+	res      result
 }
+
+// needsUpload reports a small file whose content a packer must send.
+func (p prepared) needsUpload() bool { return p.commit != nil && p.commit.SessionID == "" }
 
 // owners remembers which local file holds each Dropbox path (by FoldKey), so two local
 // files that Dropbox would see as one path both get kept. It is shared by the workers and
@@ -160,12 +167,9 @@ func (w worker) prepare(ctx context.Context, path string, attempts int) prepared
 			res: result{path: path, outcome: outDone, bytes: rec.Size, uploaded: true}}
 	}
 
-	id, err := r.c.Remote.UploadContent(ctx, data)
-	if err != nil {
-		return w.failed(path, attempts, rec, err)
-	}
-	return prepared{path: path, key: key, rec: rec,
-		commit: &dropbox.Commit{SessionID: id, Size: rec.Size, Path: remote, ClientModified: info.ModTime()}}
+	// Small files go to a packer, which uploads many in one request, then to the committer.
+	return prepared{path: path, key: key, rec: rec, data: data, attempts: attempts,
+		commit: &dropbox.Commit{Size: rec.Size, Path: remote, ClientModified: info.ModTime()}}
 }
 
 // retry keeps a file queued after a failure that may pass.

@@ -15,9 +15,11 @@ import (
 // internal/dropbox (the app's only door to Dropbox): get_current_account after a connect,
 // and token/revoke when a connection is removed.
 
-// client is a Dropbox client for one token source at c.Dropbox.
+// client is a Dropbox client for one token source at c.Dropbox. Someone is waiting on these
+// calls (the wizard, the CLI), so a Dropbox that cannot be reached fails after a couple of
+// quick retries instead of backing off for minutes.
 func (c Config) client(ts oauth2.TokenSource) *dropbox.Client {
-	return dropbox.New(ts, dropbox.Options{BaseURL: c.Dropbox.APIURL})
+	return dropbox.New(ts, dropbox.Options{BaseURL: c.Dropbox.APIURL, Retries: 2})
 }
 
 // account fetches the account behind tok.

@@ -39,6 +39,9 @@ type Options struct {
 	MaxConns int
 	// OnWait is told when calls are held back (rate limit, backoff), for the status line.
 	OnWait func(kind Kind, until time.Time)
+	// Retries is how many transient failures in a row one call absorbs (default 10, about
+	// four minutes of backoff). Interactive calls, where a person waits, take fewer.
+	Retries int
 }
 
 // Client talks to one Dropbox account. It is safe for concurrent use; commits are
@@ -85,6 +88,9 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 	}
 	p := newPacer()
 	p.onWait = opts.OnWait
+	if opts.Retries > 0 {
+		p.maxTransient = opts.Retries
+	}
 	if ex, ok := ts.(interface{ Expire(accessToken string) }); ok {
 		p.onExpired = func() {
 			if t, err := ts.Token(); err == nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,4 +142,46 @@ func startEmulatorBinary(b *testing.B) (url, token string) {
 		b.Fatalf("emulator start: %q %v", line, err)
 	}
 	return m, string(tok)
+}
+
+// BenchmarkSaveToCommit measures how long a document saved in the export folder takes to
+// be committed in Dropbox while the app runs, with default options (1 s settle) and an
+// emulated Dropbox at 50 ms per request with the write lock on. Documents are saved one
+// at a time.
+// Run with: go test -run '^$' -bench SaveToCommit -benchtime 20x ./sync/engine/
+func BenchmarkSaveToCommit(b *testing.B) {
+	h := newHarness(b, dropboxemu.Faults{Latency: 50 * time.Millisecond, WriteLock: true})
+	e := New(h.st, Options{Watch: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); e.Wait() }()
+	if err := e.Start(ctx, h.conn("lat", "Acme"), nil); err != nil {
+		b.Fatal(err)
+	}
+	for s := e.Status(); len(s) == 0 || !s[0].InitialCopyDone; s = e.Status() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		name := fmt.Sprintf("factuur 2026-03-%02d %04d.pdf", i%28+1, i)
+		remote := "/Acme/2026/Facturen/" + name
+		start := time.Now()
+		if err := os.WriteFile(filepath.Join(h.dir, name), []byte("%PDF "+name), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, ok := h.remoteFiles()[remote]; ok {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				b.Fatalf("%s not committed after 30 s", name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Milliseconds()), "p95-ms")
 }

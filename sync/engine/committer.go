@@ -11,8 +11,8 @@ import (
 )
 
 // committer is the one goroutine per connection that writes outcomes: it commits uploaded
-// sessions to Dropbox in batches (one finish_batch_v2 of up to BatchSize files, after
-// BatchIdle without new files) and records every outcome in the store in one transaction
+// sessions to Dropbox in batches (one finish_batch_v2 of up to BatchSize files, when no
+// other file is on its way or after BatchIdle without new files) and records every outcome in the store in one transaction
 // per flush, then tells the runner. Being the only writer of outcomes keeps "confirmed by
 // Dropbox" and "recorded" one step apart, never interleaved.
 type committer struct {
@@ -55,7 +55,10 @@ func (c committer) serve(ctx context.Context) error {
 			} else {
 				immediate = append(immediate, p)
 			}
-			if len(batch) >= opts.BatchSize || len(immediate) >= opts.BatchSize {
+			// Commit at once when the batch is full, or when nothing else is on its way:
+			// waiting BatchIdle then would only delay a lone document.
+			last := c.r.upstream.Add(-1) == 0
+			if len(batch) >= opts.BatchSize || len(immediate) >= opts.BatchSize || last {
 				if err := flush(); err != nil {
 					return err
 				}

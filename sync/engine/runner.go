@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -60,6 +61,10 @@ type runner struct {
 	remoteIndex map[string]dropbox.File
 
 	watcher *watcher.Watcher // nil without Watch
+
+	// upstream counts files handed to workers that have not reached the committer yet:
+	// when it is zero the committer has everything there is and need not wait for more.
+	upstream atomic.Int64
 
 	progMu sync.Mutex
 	prog   map[string]int64 // bytes confirmed of large files in flight
@@ -457,6 +462,7 @@ func (r *runner) dispatch(jobs chan<- job) (next time.Time) {
 		select {
 		case jobs <- job{path: p, attempts: e.attempts}:
 			sent = true
+			r.upstream.Add(1)
 		default:
 		}
 		if !sent {

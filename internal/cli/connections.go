@@ -17,6 +17,8 @@ import (
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/internal/service"
+	"github.com/onfact/onfact-dropbox/internal/store"
 )
 
 const connectionsUsage = `Usage: onfact-dropbox connections <command> [flags]
@@ -430,6 +432,20 @@ func connectionsRemove(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return fail("%v", err)
 	}
+	// Open the state store first: while the app runs it holds the store, and removing a
+	// connection under a running engine would leave its state behind.
+	dir, err := config.Dir()
+	if err != nil {
+		return fail("%v", err)
+	}
+	st, err := store.Open(service.StorePath(dir))
+	if errors.Is(err, store.ErrLocked) {
+		return fail("onFact Dropbox Sync is running; remove the connection in its window, or stop it first")
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer st.Close()
 	if err := cfg.Revoke(ctx, conn.ID, auth.Keychain{}); err != nil {
 		return fail("%v\nThe connection %q was kept; try again when Dropbox can be reached.", err, conn.Name)
 	}
@@ -442,6 +458,9 @@ func connectionsRemove(ctx context.Context, args []string, stdout, stderr io.Wri
 			return fail("%v", err)
 		}
 	}
-	fmt.Fprintf(stdout, "Removed %q: its access to Dropbox is revoked and its token deleted.\n", conn.Name)
+	if err := st.Conn(conn.ID).Delete(); err != nil {
+		return fail("forget the state of %q: %v", conn.Name, err)
+	}
+	fmt.Fprintf(stdout, "Removed %q: its access to Dropbox is revoked, its token deleted and its state forgotten. Its documents stay in Dropbox.\n", conn.Name)
 	return ExitOK
 }

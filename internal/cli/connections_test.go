@@ -43,7 +43,14 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	srv, err := dropboxemu.New(dropboxemu.Options{AutoApprove: true})
+	return newCLIEnvWith(t, dropboxemu.Options{})
+}
+
+// newCLIEnvWith is newCLIEnv with emulator options (AutoApprove is always on).
+func newCLIEnvWith(t *testing.T, opts dropboxemu.Options) *cliEnv {
+	t.Helper()
+	opts.AutoApprove = true
+	srv, err := dropboxemu.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

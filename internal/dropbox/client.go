@@ -39,6 +39,9 @@ type Options struct {
 	MaxConns int
 	// OnWait is told when calls are held back (rate limit, backoff), for the status line.
 	OnWait func(kind Kind, until time.Time)
+	// CommitLock, when set, is shared by every client of one Dropbox account (two
+	// connections to the same account), so their commits never overlap either.
+	CommitLock *sync.Mutex
 	// Retries is how many transient failures in a row one call absorbs (default 10, about
 	// four minutes of backoff). Interactive calls, where a person waits, take fewer.
 	Retries int
@@ -55,7 +58,7 @@ type Client struct {
 
 	// commitMu serializes commits: Dropbox takes a write lock per namespace, and
 	// overlapping commits fail with too_many_write_operations.
-	commitMu sync.Mutex
+	commitMu *sync.Mutex
 }
 
 // New returns a client that authenticates with ts. ts must be safe for concurrent use
@@ -98,7 +101,11 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 			}
 		}
 	}
-	return &Client{files: files.NewContext(cfg), users: users.NewContext(cfg), auth: auth.NewContext(cfg), pacer: p, opts: opts}
+	lock := opts.CommitLock
+	if lock == nil {
+		lock = new(sync.Mutex)
+	}
+	return &Client{files: files.NewContext(cfg), users: users.NewContext(cfg), auth: auth.NewContext(cfg), pacer: p, opts: opts, commitMu: lock}
 }
 
 // Account identifies the Dropbox account behind the token.
@@ -341,7 +348,7 @@ func (c *Client) appendContents(ctx context.Context, ids []string, datas [][]byt
 		attempts++
 		r, err := c.files.UploadSessionAppendBatchContext(ctx, arg, bytes.NewReader(body))
 		if err != nil {
-			return appendBatchError(err)
+			return err
 		}
 		if len(r.Entries) != len(entries) {
 			return &Error{Kind: KindTransient, Code: "short_batch", Err: errors.New("batch result does not match the request")}
@@ -390,21 +397,6 @@ func appendResults(ids []string, lens []int, entries []*files.UploadSessionAppen
 		}
 	}
 	return out
-}
-
-// appendBatchError reads append_batch's own 409s, which concern the request as a whole and
-// change nothing: a body corrupted in transit (content_hash_mismatch) is worth resending,
-// lengths or a size we got wrong are a bug on our side. Other errors go to translate.
-func appendBatchError(err error) error {
-	var ae files.UploadSessionAppendBatchAPIError
-	if !errors.As(err, &ae) || ae.EndpointError == nil {
-		return err
-	}
-	k := KindOther
-	if ae.EndpointError.Tag == files.UploadSessionAppendBatchErrorContentHashMismatch {
-		k = KindTransient
-	}
-	return &Error{Kind: k, Code: ae.EndpointError.Tag, Err: err}
 }
 
 // Commit is one uploaded session to place at a path.

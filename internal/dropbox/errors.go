@@ -174,6 +174,7 @@ func isNetwork(err error) bool {
 // routeErrorKind reads the 409 errors of the routes we call.
 func routeErrorKind(err error) (Kind, string, bool) {
 	var (
+		ab  files.UploadSessionAppendBatchAPIError
 		up  files.UploadAPIError
 		fin files.UploadSessionFinishAPIError
 		app files.UploadSessionAppendV2APIError
@@ -182,6 +183,13 @@ func routeErrorKind(err error) (Kind, string, bool) {
 		lfc files.ListFolderContinueAPIError
 	)
 	switch {
+	case errors.As(err, &ab) && ab.EndpointError != nil:
+		// append_batch's own 409s concern the whole request and change nothing: a body
+		// corrupted in transit is worth resending; wrong lengths are a bug on our side.
+		if ab.EndpointError.Tag == files.UploadSessionAppendBatchErrorContentHashMismatch {
+			return KindTransient, ab.EndpointError.Tag, true
+		}
+		return KindOther, ab.EndpointError.Tag, true
 	case errors.As(err, &up) && up.EndpointError != nil:
 		e := up.EndpointError
 		switch e.Tag {

@@ -41,6 +41,9 @@ type Service struct {
 	opts   Options
 	Store  *store.Store
 	Engine *engine.Engine
+
+	mu          sync.Mutex
+	commitLocks map[string]*sync.Mutex // by Dropbox account ID
 }
 
 // Open opens the state store (failing with store.ErrLocked if another instance has it) and
@@ -53,7 +56,7 @@ func Open(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine)}, nil
+	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine), commitLocks: map[string]*sync.Mutex{}}, nil
 }
 
 // Close closes the store; stop the connections first.
@@ -81,8 +84,23 @@ func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
 	return engine.Conn{
 		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused,
 		Layout: layout.Layout{Structure: st, Language: lang, Company: company, Accountant: c.Accountant},
-		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(16, concurrency+4)}),
+		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(16, concurrency+4),
+			CommitLock: s.commitLock(c.AccountID)}),
 	}, nil
+}
+
+// commitLock is the lock shared by the connections to one Dropbox account: Dropbox takes
+// one write lock per account, so their commits must not overlap.
+func (s *Service) commitLock(accountID string) *sync.Mutex {
+	if accountID == "" {
+		return nil // unknown account: the client's own lock
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.commitLocks[accountID] == nil {
+		s.commitLocks[accountID] = new(sync.Mutex)
+	}
+	return s.commitLocks[accountID]
 }
 
 // Result is how one connection's run ended.

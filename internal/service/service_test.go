@@ -63,3 +63,50 @@ func TestRunOnceAllConnections(t *testing.T) {
 		t.Fatal("unknown connection accepted")
 	}
 }
+
+// Two connections to one Dropbox account share its commit lock: with Dropbox's write lock
+// on, their commits never collide.
+func TestConnectionsOfOneAccountShareCommits(t *testing.T) {
+	srv, err := dropboxemu.New(dropboxemu.Options{Faults: dropboxemu.Faults{WriteLock: true, Latency: 30 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	srv.RegisterApp(dropboxemu.App{Key: "k"})
+	acct, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "a@b.be"})
+	tok, _, _ := srv.IssueToken(acct, "k", false)
+	folder := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for i := range 40 {
+		p := filepath.Join(folder, "factuur 2026-03-01 "+string(rune('a'+i%26))+string(rune('a'+i/26))+".pdf")
+		os.WriteFile(p, []byte(p), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	svc, err := Open(Options{Dir: t.TempDir(), APIURL: ts.URL,
+		Tokens: func(string) (oauth2.TokenSource, error) {
+			return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok}), nil
+		},
+		Engine: engine.Options{Settle: time.Millisecond, BatchSize: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	var conns []config.Connection
+	for _, id := range []string{"1", "2", "3"} {
+		conns = append(conns, config.Connection{ID: id, Name: "C" + id, Folder: folder, Structure: "year", Company: "C" + id, AccountID: acct})
+	}
+	res, err := svc.Run(context.Background(), conns, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	st := srv.Stats()["files/upload_session/finish_batch_v2"]
+	if st.Status[429] != 0 || st.Calls < 24 {
+		t.Fatalf("commits %+v", st)
+	}
+}

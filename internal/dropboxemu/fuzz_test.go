@@ -148,6 +148,7 @@ var fuzzRoutes = []string{
 	"files/upload_session/finish_batch/check",
 	"users/get_current_account",
 	"users/get_space_usage",
+	"files/upload_session/append_batch",
 }
 
 // argSeed is a starting argument for one route. Placeholders ($SID ...) are replaced with
@@ -177,6 +178,9 @@ var argSeeds = []argSeed{
 	{"files/upload", `not json`, ""},
 	{"files/upload", ``, ""},
 	{"files/upload_session/append_v2", `{"cursor":{"session_id":"$SID","offset":3},"close":false}`, "more"},
+	{"files/upload_session/append_batch", `{"entries":[{"cursor":{"session_id":"$SID","offset":3},"length":4,"close":true}]}`, "more"},
+	{"files/upload_session/append_batch", `{"entries":[{"cursor":{"session_id":"$SID","offset":3},"length":9}]}`, "more"},
+	{"files/upload_session/append_batch", `{"entries":[]}`, ""},
 	{"files/upload_session/append_v2", `{"cursor":{"session_id":"$SID","offset":0}}`, "again"},
 	{"files/upload_session/append_v2", `{"cursor":{"session_id":"$CID","offset":3},"close":true}`, ""},
 	{"files/upload_session/append_v2", `{"cursor":{"session_id":"$CCID","offset":4194304},"close":true}`, "tail"},

@@ -277,6 +277,10 @@ func TestReinstallSendsNothingAlreadyThere(t *testing.T) {
 	if n := h.uploaded("c2"); n != 1 {
 		t.Fatalf("reinstall sent %d files, want 1", n)
 	}
+	// Counted by Dropbox too: only the changed file's bytes arrived.
+	if in := h.srv.Stats()["files/upload_session/append_batch"].BytesIn; in != int64(len("changed since")) {
+		t.Fatalf("Dropbox received %d content bytes, want %d", in, len("changed since"))
+	}
 	acts, _ := h.st.Conn("c2").Activities(1000)
 	existing := 0
 	for _, a := range acts {
@@ -390,6 +394,24 @@ func TestFaultStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalMaps(t, h.remoteFiles(), want)
+}
+
+// TestRateLimitStorm runs an initial copy against an account rate-limited far below what
+// the engine would send: it must slow down to Dropbox's pace, not fail.
+func TestRateLimitStorm(t *testing.T) {
+	h := newHarness(t, dropboxemu.Faults{RateLimit: 20, RateBurst: 4})
+	want := h.corpus(40)
+	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	equalMaps(t, h.remoteFiles(), want)
+	limited := 0
+	for _, st := range h.srv.Stats() {
+		limited += st.Status[429]
+	}
+	if limited == 0 {
+		t.Fatal("the storm never hit: no 429 was answered")
+	}
 }
 
 func TestTwoConnectionsOneFolder(t *testing.T) {

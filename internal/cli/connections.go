@@ -16,7 +16,6 @@ import (
 
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/config"
-	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/service"
 	"github.com/onfact/onfact-dropbox/internal/store"
 )
@@ -122,15 +121,12 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 		fset.PrintDefaults()
 	}
 	var (
-		name       = fset.String("name", "", "a `name` for the connection, e.g. \"Acme onFact\" (required)")
-		folder     = fset.String("folder", "", "the onFact export `folder` (required)")
-		structure  = fset.String("structure", layout.PresetYearType, "folder `structure` in Dropbox: year, year-type, type-year or a template such as {company}/{year}/{month}")
-		company    = fset.String("company", "", "company `name` for {company} (default: the connection's name)")
-		lang       = fset.String("lang", string(layout.Dutch), "`language` of the folder names: nl, fr or en")
-		accountant = fset.Bool("accountant", false, "accountant mode: each top-level subfolder is a client company")
-		codeStdin  = fset.Bool("code-stdin", false, "paste the code Dropbox shows instead of waiting for the browser's redirect")
-		noBrowser  = fset.Bool("no-browser", false, "do not open a browser; only print the address")
-		timeout    = fset.Duration("timeout", auth.DefaultTimeout, "how long to wait for the permission in the browser")
+		name      = fset.String("name", "", "a `name` for the connection, e.g. \"Acme onFact\" (required)")
+		folder    = fset.String("folder", "", "the onFact export `folder` (required)")
+		lf        = addLayoutFlags(fset, "the connection's name")
+		codeStdin = fset.Bool("code-stdin", false, "paste the code Dropbox shows instead of waiting for the browser's redirect")
+		noBrowser = fset.Bool("no-browser", false, "do not open a browser; only print the address")
+		timeout   = fset.Duration("timeout", auth.DefaultTimeout, "how long to wait for the permission in the browser")
 	)
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -172,19 +168,11 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 	case !fi.IsDir():
 		return usage("%s is a file, not a folder", dir)
 	}
-	st, err := layout.ParseStructure(*structure)
+	l, err := lf.layout(n)
 	if err != nil {
 		return usage("%v", err)
 	}
-	language, err := layout.ParseLanguage(*lang)
-	if err != nil {
-		return usage("--lang %q: use nl, fr or en", *lang)
-	}
-	comp := strings.TrimSpace(*company)
-	if comp == "" {
-		comp = n
-	}
-	if err := (layout.Layout{Structure: st, Language: language, Company: comp}).Validate(); err != nil {
+	if err := l.Validate(); err != nil {
 		return usage("%v", err)
 	}
 
@@ -207,7 +195,7 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 
 	pageLang := s.conf.Settings.Language
 	if pageLang == "" {
-		pageLang = string(language)
+		pageLang = string(l.Language)
 	}
 	opts := auth.Options{Language: pageLang, Timeout: *timeout}
 	var res auth.Result
@@ -221,8 +209,8 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 
 	conn := config.Connection{
-		ID: config.NewID(), Name: n, Folder: dir, Structure: st.String(), Company: comp,
-		Language: string(language), Accountant: *accountant,
+		ID: config.NewID(), Name: n, Folder: dir, Structure: l.Structure.String(), Company: l.Company,
+		Language: string(l.Language), Accountant: l.Accountant,
 		AccountID: res.Account.ID, AccountName: res.Account.Name, AccountEmail: res.Account.Email,
 		CreatedAt: time.Now().UTC().Truncate(time.Second),
 	}
@@ -247,7 +235,7 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fail("%v", err)
 	}
 	fmt.Fprintf(stdout, "Connected %q to the Dropbox of %s (%s).\n", conn.Name, res.Account.Name, res.Account.Email)
-	fmt.Fprintf(stderr, "Documents from %s will go to the app folder under Apps in that Dropbox, structure %s.\n", dir, st)
+	fmt.Fprintf(stderr, "Documents from %s will go to the app folder under Apps in that Dropbox, structure %s.\n", dir, l.Structure)
 	return ExitOK
 }
 

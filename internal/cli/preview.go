@@ -45,13 +45,10 @@ func Preview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fset.PrintDefaults()
 	}
 	var (
-		folder     = fset.String("folder", "", "the onFact export `folder` (required)")
-		structure  = fset.String("structure", layout.PresetYearType, "folder `structure`: year, year-type, type-year or a template such as {company}/{year}/{month}")
-		company    = fset.String("company", "", "company `name` for {company} (default: the export folder's name)")
-		lang       = fset.String("lang", string(layout.Dutch), "`language` of the folder names: nl, fr or en")
-		accountant = fset.Bool("accountant", false, "accountant mode: each top-level subfolder is a client company")
-		limit      = fset.Int("limit", 20, "show the first `n` files")
-		all        = fset.Bool("all", false, "show every file (overrides --limit)")
+		folder = fset.String("folder", "", "the onFact export `folder` (required)")
+		lf     = addLayoutFlags(fset, "the export folder's name")
+		limit  = fset.Int("limit", 20, "show the first `n` files")
+		all    = fset.Bool("all", false, "show every file (overrides --limit)")
 	)
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,14 +67,6 @@ func Preview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *folder == "" {
 		return usage("--folder is required: the onFact export folder to preview")
 	}
-	st, err := layout.ParseStructure(*structure)
-	if err != nil {
-		return usage("%v", err)
-	}
-	language, err := layout.ParseLanguage(*lang)
-	if err != nil {
-		return usage("--lang %q: use nl, fr or en", *lang)
-	}
 	if *limit < 1 && !*all {
 		return usage("--limit must be at least 1; use --all to show every file")
 	}
@@ -85,16 +74,14 @@ func Preview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *all {
 		n = 0
 	}
-	name := strings.TrimSpace(*company)
-	if name == "" {
-		abs, err := filepath.Abs(*folder)
-		if err != nil {
-			abs = *folder
-		}
-		name = filepath.Base(abs)
+	abs, err := filepath.Abs(*folder)
+	if err != nil {
+		abs = *folder
 	}
-
-	l := layout.Layout{Structure: st, Language: language, Company: name, Accountant: *accountant}
+	l, err := lf.layout(filepath.Base(abs))
+	if err != nil {
+		return usage("%v", err)
+	}
 	res, err := layout.Preview(ctx, *folder, l, n)
 	if err != nil {
 		fmt.Fprintf(stderr, "preview: %s\n", plainError(*folder, err))
@@ -111,7 +98,7 @@ func Preview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stderr, "%d of %d files shown, %d skipped; structure %s, company %q.\n",
-		shown, res.Mapped, res.Skipped, st, l.CompanyFolder(""))
+		shown, res.Mapped, res.Skipped, l.Structure, l.CompanyFolder(""))
 	if shown < res.Mapped {
 		fmt.Fprintln(stderr, "Use --all to show every file.")
 	}
@@ -129,4 +116,38 @@ func plainError(folder string, err error) string {
 		return "stopped before the preview was complete."
 	}
 	return fmt.Sprintf("cannot read the folder %s: %v.", folder, err)
+}
+
+// layoutFlags are the flags that choose how files are laid out in Dropbox, shared by
+// preview and connections add so both read them the same way.
+type layoutFlags struct {
+	structure, company, lang *string
+	accountant               *bool
+}
+
+// addLayoutFlags defines --structure, --company, --lang and --accountant; companyDefault
+// says what an empty --company means.
+func addLayoutFlags(fset *flag.FlagSet, companyDefault string) layoutFlags {
+	return layoutFlags{
+		structure:  fset.String("structure", layout.PresetYearType, "folder `structure` in Dropbox: year, year-type, type-year or a template such as {company}/{year}/{month}"),
+		company:    fset.String("company", "", "company `name` for {company} (default: "+companyDefault+")"),
+		lang:       fset.String("lang", string(layout.Dutch), "`language` of the folder names: nl, fr or en"),
+		accountant: fset.Bool("accountant", false, "accountant mode: each top-level subfolder is a client company"),
+	}
+}
+
+// layout parses the flags into a Layout; company is used when --company is empty.
+func (f layoutFlags) layout(company string) (layout.Layout, error) {
+	st, err := layout.ParseStructure(*f.structure)
+	if err != nil {
+		return layout.Layout{}, err
+	}
+	language, err := layout.ParseLanguage(*f.lang)
+	if err != nil {
+		return layout.Layout{}, fmt.Errorf("--lang %q: use nl, fr or en", *f.lang)
+	}
+	if c := strings.TrimSpace(*f.company); c != "" {
+		company = c
+	}
+	return layout.Layout{Structure: st, Language: language, Company: company, Accountant: *f.accountant}, nil
 }

@@ -106,7 +106,7 @@ func (c committer) flush(ctx context.Context, batch, immediate []prepared) ([]re
 					Err: fmt.Errorf("dropbox stored %s, expected %s", res.File.Hash, p.rec.Hash)}
 			}
 			if res.Err != nil {
-				u, r := outcomeFor(now, p.path, 0, p.rec, res.Err)
+				u, r := outcomeFor(now, p.path, p.attempts, p.rec, res.Err)
 				if u != nil {
 					updates = append(updates, *u)
 				}

@@ -77,6 +77,9 @@ type runner struct {
 	status      Status
 	runStart    time.Time
 	bytesQueued int64
+	phase       State // StateStarting, StateScanning, StateIdle (running) or StateStopped
+	fatal       error // why serve returned, if it failed
+	problem     error // a failure that is neither offline nor a stop (e.g. listing refused)
 	paused      bool
 	blocked     State // StateNeedsReconnect or StateDropboxFull while stopped by Dropbox
 	holdUntil   time.Time
@@ -104,13 +107,10 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) serve(ctx context.Context) (err error) {
 	defer close(r.stopped)
 	defer func() {
-		r.status.State = StateStopped
-		if err != nil {
-			r.status.State, r.status.Detail = StateError, err.Error()
-		}
+		r.phase, r.fatal = StateStopped, err
 		r.publish()
 	}()
-	r.setState(StateStarting)
+	r.setPhase(StateStarting)
 
 	meta, err := r.st.Meta()
 	if err != nil {
@@ -161,7 +161,7 @@ func (r *runner) serve(ctx context.Context) (err error) {
 	}
 
 	// Reconcile with the folder: whatever changed while the app was closed is queued.
-	r.setState(StateScanning)
+	r.setPhase(StateScanning)
 	if err := r.rescan(ctx, ""); err != nil {
 		return err
 	}
@@ -170,6 +170,7 @@ func (r *runner) serve(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	r.setPhase(StateIdle)
 
 	g, gctx := errgroup.WithContext(ctx)
 	// Up to a batch of files may be out at once: results come back only after their
@@ -275,7 +276,7 @@ func (r *runner) listRemote(ctx context.Context) error {
 			for _, f := range files {
 				r.remoteIndex[layout.FoldKey(f.PathDisplay)] = f
 			}
-			r.offline = false
+			r.offline, r.problem = false, nil
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -284,7 +285,7 @@ func (r *runner) listRemote(ctx context.Context) error {
 		switch dropbox.KindOf(err) {
 		case dropbox.KindReconnect:
 			r.blocked = StateNeedsReconnect
-			r.setState(StateNeedsReconnect)
+			r.publish()
 			if !r.e.opts.Watch {
 				return ErrNeedsReconnect
 			}
@@ -292,11 +293,10 @@ func (r *runner) listRemote(ctx context.Context) error {
 			return nil
 		case dropbox.KindTransient, dropbox.KindRateLimited:
 			r.offline = true
-			r.setState(StateOffline)
 		default:
-			r.status.Detail = err.Error()
-			r.setState(StateError)
+			r.problem = fmt.Errorf("list what Dropbox already has: %w", err)
 		}
+		r.publish()
 		r.logf("list Dropbox: %v", err)
 		if !r.e.opts.Watch && attempt >= maxOnceAttempts {
 			return fmt.Errorf("list Dropbox: %w", err)
@@ -522,10 +522,8 @@ func (r *runner) handle(rs []result) {
 			r.ready = append(r.ready, res.path)
 			if errors.Is(res.err, dropbox.ErrReconnect) {
 				r.blocked = StateNeedsReconnect
-				r.status.Detail = ErrNeedsReconnect.Error()
 			} else {
 				r.blocked = StateDropboxFull
-				r.status.Detail = ErrDropboxFull.Error()
 				r.holdUntil = now.Add(fullRetry)
 			}
 			r.logf("%s: %v", res.path, res.err)
@@ -605,29 +603,45 @@ func (r *runner) progress(path string, n int64) {
 	r.progMu.Unlock()
 }
 
-func (r *runner) setState(s State) {
-	r.status.State = s
+// setPhase moves the runner through its life: starting, scanning, running (StateIdle),
+// stopped.
+func (r *runner) setPhase(p State) {
+	r.phase = p
 	r.publish()
+}
+
+// state derives what the user sees from the runner's facts, most pressing first; detail
+// says why in plain English.
+func (r *runner) state() (State, string) {
+	switch {
+	case r.phase == StateStopped && r.fatal != nil:
+		return StateError, r.fatal.Error()
+	case r.phase == StateStopped || r.phase == StateStarting:
+		return r.phase, ""
+	case r.paused:
+		return StatePaused, ""
+	case r.blocked == StateNeedsReconnect:
+		return StateNeedsReconnect, ErrNeedsReconnect.Error()
+	case r.blocked == StateDropboxFull:
+		return StateDropboxFull, ErrDropboxFull.Error()
+	case r.folderErr != nil:
+		return StateFolderMissing, r.folderErr.Error()
+	case r.problem != nil:
+		return StateError, r.problem.Error()
+	case r.phase == StateScanning:
+		return StateScanning, ""
+	case r.offline && len(r.queue) > 0:
+		return StateOffline, "Dropbox cannot be reached; retrying by itself"
+	case len(r.queue) > 0 || len(r.inFlight) > 0:
+		return StateUploading, ""
+	}
+	return StateIdle, ""
 }
 
 // publish sends the current status to subscribers.
 func (r *runner) publish() {
 	s := &r.status
-	switch {
-	case s.State == StateStarting || s.State == StateStopped || s.State == StateError && r.blocked == 0 && r.folderErr == nil && len(r.queue) == 0:
-	case r.paused:
-		s.State = StatePaused
-	case r.blocked != 0:
-		s.State = r.blocked
-	case r.folderErr != nil:
-		s.State, s.Detail = StateFolderMissing, r.folderErr.Error()
-	case r.offline && len(r.queue) > 0:
-		s.State = StateOffline
-	case len(r.queue) > 0 || len(r.inFlight) > 0:
-		s.State, s.Detail = StateUploading, ""
-	default:
-		s.State, s.Detail = StateIdle, ""
-	}
+	s.State, s.Detail = r.state()
 	s.Queued = len(r.queue)
 	s.Total = s.Done + len(r.queue)
 	r.progMu.Lock()

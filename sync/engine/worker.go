@@ -198,7 +198,12 @@ func outcomeFor(now time.Time, path string, attempts int, rec store.FileRecord, 
 	case dropbox.KindReconnect, dropbox.KindNoSpace:
 		res.outcome = outStop
 	case dropbox.KindRetryFile, dropbox.KindWriteContention:
-		res.outcome, res.retryAt = outRetry, now // redo at once: nothing is wrong with the file
+		// Redo at once the first time (a lost session, a commit that overlapped), then back
+		// off, so a file that keeps failing this way cannot spin.
+		res.outcome, res.retryAt = outRetry, now
+		if attempts > 0 {
+			res.retryAt = now.Add(retryBackoff(attempts))
+		}
 	default:
 		res.outcome, res.retryAt = outRetry, now.Add(retryBackoff(attempts+1))
 	}

@@ -203,6 +203,10 @@ func (e *Engine) Send(id string, cmd Command) error {
 // replace unread earlier ones, so a slow reader never holds up the engine.
 func (e *Engine) Subscribe() (<-chan []Status, func()) { return e.hub.subscribe() }
 
+// Report publishes the status of a connection the engine does not run (one that could not
+// start), so the GUI can say why.
+func (e *Engine) Report(s Status) { e.hub.publish(s) }
+
 // Status returns the current snapshot.
 func (e *Engine) Status() []Status { return e.hub.snapshot() }
 

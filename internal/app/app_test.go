@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/demo"
+	"github.com/onfact/onfact-dropbox/sync/engine"
+)
+
+// TestDemoConnectSyncPauseRemove drives the app the way the wizard and the tray will: the
+// demo's emulated Dropbox, a real OAuth connect through the loopback listener, the initial
+// copy, pause and resume remembered in the settings, then remove.
+func TestDemoConnectSyncPauseRemove(t *testing.T) {
+	d, err := demo.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tokens := &auth.MemoryStore{}
+	a, err := Open(Options{Dir: d.Dir, Auth: d.Auth, Tokens: tokens, Engine: engine.Options{Settle: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+
+	// Connect: the emulated Dropbox approves by itself, the "browser" follows redirects.
+	res, err := d.Auth.Connect(context.Background(), auth.Options{Language: "nl", OpenBrowser: func(ctx context.Context, u string) error {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := config.Connection{ID: config.NewID(), Name: "Demo onFact", Folder: d.Export, Structure: "year-type",
+		Company: "Demo BV", Language: "nl", AccountID: res.Account.ID, AccountEmail: res.Account.Email}
+	if err := tokens.Save(conn.ID, res.Token); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(conn); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string, ok func(engine.Status) bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			for _, s := range a.Status() {
+				if s.ID == conn.ID && ok(s) {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %+v", what, a.Status())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait("the initial copy", func(s engine.Status) bool { return s.State == engine.StateIdle && s.InitialCopyDone })
+	files := 0
+	for _, e := range d.Emulator.Entries(d.Account) {
+		if !e.Folder {
+			files++
+		}
+	}
+	if files != 24+15 { // 24 PDFs, and the UBL of the 15 invoices and credit notes
+		t.Fatalf("%d files in Dropbox", files)
+	}
+
+	if err := a.SetPaused("", true); err != nil {
+		t.Fatal(err)
+	}
+	wait("paused", func(s engine.Status) bool { return s.State == engine.StatePaused })
+	if !a.Paused() || !a.Connections()[0].Paused {
+		t.Fatal("pause not remembered")
+	}
+	a.SetPaused("", false)
+	wait("resumed", func(s engine.Status) bool { return s.State == engine.StateIdle })
+
+	if err := a.Remove(context.Background(), conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Connections()) != 0 {
+		t.Fatal("connection kept")
+	}
+	if _, err := tokens.Load(conn.ID); err == nil {
+		t.Fatal("token kept")
+	}
+}

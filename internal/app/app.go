@@ -115,6 +115,18 @@ func (a *App) Close() error {
 	return a.svc.Close()
 }
 
+// Auth is the Dropbox app key and address for connecting; without an app key it says so
+// plainly (auth.ErrNoAppKey) instead of failing later.
+func (a *App) Auth() (auth.Config, error) {
+	if a.opts.Auth.AppKey == "" {
+		return auth.Config{}, auth.ErrNoAppKey
+	}
+	return a.opts.Auth, nil
+}
+
+// Tokens is where connections' tokens are kept.
+func (a *App) Tokens() auth.TokenStore { return a.opts.Tokens }
+
 // Subscribe returns status snapshots of every connection; see engine.Engine.Subscribe.
 func (a *App) Subscribe() (<-chan []engine.Status, func()) { return a.svc.Engine.Subscribe() }
 

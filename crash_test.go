@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math/rand"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 )
 
 // keychainOrSkip returns the keychain, or skips the test where there is none (a developer
@@ -39,18 +39,8 @@ func keychainOrSkip(t *testing.T) auth.Keychain {
 // to the folder: every file there with the right content, nothing duplicated, nothing else.
 func TestKillDuringInitialCopy(t *testing.T) {
 	keys := keychainOrSkip(t)
-	srv, err := dropboxemu.New(dropboxemu.Options{Faults: dropboxemu.Faults{Seed: 3, Latency: 60 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	srv.RegisterApp(dropboxemu.App{Key: "crash-test"})
-	account, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "crash@example.be"})
-	access, refresh, err := srv.IssueToken(account, "crash-test", true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := emutest.Start(t, dropboxemu.Options{Faults: dropboxemu.Faults{Seed: 3, Latency: 60 * time.Millisecond}},
+		dropboxemu.AccountInfo{Email: "crash@example.be"})
 
 	home, folder := t.TempDir(), t.TempDir()
 	conn := config.Connection{ID: config.NewID(), Name: "Crash", Folder: folder, Structure: "year-type", Company: "Acme", Language: "nl"}
@@ -59,7 +49,7 @@ func TestKillDuringInitialCopy(t *testing.T) {
 	if err := config.Save(config.Path(home), c); err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.Save(conn.ID, &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := keys.Save(conn.ID, &oauth2.Token{AccessToken: env.Token, RefreshToken: env.Refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { keys.Delete(conn.ID) })
@@ -86,10 +76,10 @@ func TestKillDuringInitialCopy(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	env := append(os.Environ(), "ONFACT_DROPBOX_HOME="+home, "ONFACT_DROPBOX_APP_KEY=crash-test", "ONFACT_DROPBOX_API_URL="+ts.URL)
+	cmdEnv := append(os.Environ(), "ONFACT_DROPBOX_HOME="+home, "ONFACT_DROPBOX_APP_KEY="+emutest.AppKey, "ONFACT_DROPBOX_API_URL="+env.URL)
 	syncOnce := func() *exec.Cmd {
 		cmd := exec.Command(bin, "sync", "--once")
-		cmd.Env = env
+		cmd.Env = cmdEnv
 		return cmd
 	}
 
@@ -102,19 +92,14 @@ func TestKillDuringInitialCopy(t *testing.T) {
 		time.Sleep(time.Duration(150+rng.Intn(900)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		t.Logf("round %d: killed with %d files in Dropbox", round, countFiles(srv, account))
+		t.Logf("round %d: killed with %d files in Dropbox", round, len(env.Files()))
 	}
 	out, err := syncOnce().CombinedOutput()
 	if err != nil {
 		t.Fatalf("final run: %v\n%s", err, out)
 	}
 
-	got := map[string]string{}
-	for _, e := range srv.Entries(account) {
-		if !e.Folder {
-			got[e.PathDisplay] = e.ContentHash
-		}
-	}
+	got := env.Files()
 	if len(got) != len(want) {
 		t.Errorf("Dropbox has %d files, the folder %d", len(got), len(want))
 	}
@@ -128,14 +113,4 @@ func TestKillDuringInitialCopy(t *testing.T) {
 			t.Errorf("unexpected file in Dropbox: %s", p)
 		}
 	}
-}
-
-func countFiles(srv *dropboxemu.Server, account string) int {
-	n := 0
-	for _, e := range srv.Entries(account) {
-		if !e.Folder {
-			n++
-		}
-	}
-	return n
 }

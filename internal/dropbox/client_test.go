@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,34 +16,20 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 )
 
-type testEnv struct {
-	srv     *dropboxemu.Server
-	url     string
-	account string
-	token   string
-}
+// testEnv is an emulated account for the client tests.
+type testEnv struct{ *emutest.Env }
 
 func newTestEnv(t *testing.T, f dropboxemu.Faults) *testEnv {
 	t.Helper()
-	srv, err := dropboxemu.New(dropboxemu.Options{Faults: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	srv.RegisterApp(dropboxemu.App{Key: "k"})
-	id, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "boekhouding@acme.be", GivenName: "Acme", Surname: "Boekhouding"})
-	tok, _, err := srv.IssueToken(id, "k", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{srv: srv, url: ts.URL, account: id, token: tok}
+	return &testEnv{emutest.Start(t, dropboxemu.Options{Faults: f},
+		dropboxemu.AccountInfo{Email: "boekhouding@acme.be", GivenName: "Acme", Surname: "Boekhouding"})}
 }
 
 func (e *testEnv) client() *Client {
-	return New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.token}), Options{BaseURL: e.url})
+	return New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.Token}), Options{BaseURL: e.URL})
 }
 
 func hashOf(t testing.TB, b []byte) string {
@@ -101,7 +86,7 @@ func TestAccountAndUsage(t *testing.T) {
 	e := newTestEnv(t, dropboxemu.Faults{})
 	c := e.client()
 	a, err := c.Account(context.Background())
-	if err != nil || a.ID != e.account || a.Email != "boekhouding@acme.be" || a.Name != "Acme Boekhouding" {
+	if err != nil || a.ID != e.Account || a.Email != "boekhouding@acme.be" || a.Name != "Acme Boekhouding" {
 		t.Fatalf("%+v %v", a, err)
 	}
 	used, alloc, err := c.SpaceUsage(context.Background())
@@ -139,7 +124,7 @@ func TestBatchCommitAndList(t *testing.T) {
 		}
 		commits = commits[n:]
 	}
-	if n := e.srv.Calls("files/upload_session/finish_batch_v2"); n != 3 {
+	if n := e.Srv.Calls("files/upload_session/finish_batch_v2"); n != 3 {
 		t.Errorf("%d commits for 2100 files", n)
 	}
 	listed, err := c.ListFiles(ctx, "/acme")
@@ -183,13 +168,13 @@ func TestNoSpaceAndReconnect(t *testing.T) {
 	e := newTestEnv(t, dropboxemu.Faults{})
 	c := e.client()
 	ctx := context.Background()
-	e.srv.SetQuota(e.account, 4)
+	e.Srv.SetQuota(e.Account, 4)
 	id, _ := c.UploadContent(ctx, []byte("too big"))
 	res, err := c.Commit(ctx, []Commit{{SessionID: id, Size: 7, Path: "/x"}})
 	if err != nil || !errors.Is(res[0].Err, ErrNoSpace) {
 		t.Fatalf("%v %v", res, err)
 	}
-	if err := e.srv.RevokeAccess(e.account, ""); err != nil {
+	if err := e.Srv.RevokeAccess(e.Account, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Account(ctx); !errors.Is(err, ErrReconnect) {
@@ -231,7 +216,7 @@ func TestFaultsAreAbsorbed(t *testing.T) {
 			t.Errorf("%s: hash differs", p)
 		}
 	}
-	for _, en := range e.srv.Entries(e.account) {
+	for _, en := range e.Srv.Entries(e.Account) {
 		if !en.Folder && docs[en.PathDisplay] == nil {
 			t.Errorf("unexpected file %s", en.PathDisplay)
 		}

@@ -70,18 +70,18 @@ func TestUploadContentsThenCommit(t *testing.T) {
 		}
 	}
 
-	starts := e.srv.Calls("files/upload_session/start_batch")
-	appends := e.srv.Calls("files/upload_session/append_batch")
+	starts := e.Srv.Calls("files/upload_session/start_batch")
+	appends := e.Srv.Calls("files/upload_session/append_batch")
 	t.Logf("500 files, %d MiB: %d start_batch, %d append_batch, %d finish_batch_v2", total>>20, starts, appends,
-		e.srv.Calls("files/upload_session/finish_batch_v2"))
-	if starts != 1 || e.srv.Calls("files/upload_session/start") != 0 {
-		t.Errorf("%d start_batch and %d start for 500 files", starts, e.srv.Calls("files/upload_session/start"))
+		e.Srv.Calls("files/upload_session/finish_batch_v2"))
+	if starts != 1 || e.Srv.Calls("files/upload_session/start") != 0 {
+		t.Errorf("%d start_batch and %d start for 500 files", starts, e.Srv.Calls("files/upload_session/start"))
 	}
 	// About 100 bytes of argument per file in an 8 KiB header: 70-odd files per request.
 	if appends < 1 || appends > 10 {
 		t.Errorf("%d append_batch requests for 500 files", appends)
 	}
-	if in := e.srv.Stats()["files/upload_session/append_batch"].BytesIn; in != total {
+	if in := e.Srv.Stats()["files/upload_session/append_batch"].BytesIn; in != total {
 		t.Errorf("append_batch received %d bytes, the files have %d", in, total)
 	}
 }
@@ -101,7 +101,7 @@ func TestUploadContentsSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := e.srv.Calls("files/upload_session/start_batch"); n != 2 {
+	if n := e.Srv.Calls("files/upload_session/start_batch"); n != 2 {
 		t.Errorf("%d start_batch for %d files", n, len(tiny))
 	}
 	last := len(tiny) - 1
@@ -117,7 +117,7 @@ func TestUploadContentsSplits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 70 MiB")
 	}
-	e.srv.ResetStats()
+	e.Srv.ResetStats()
 	big := make([][]byte, 7)
 	for i := range big {
 		big[i] = make([]byte, 10<<20)
@@ -127,7 +127,7 @@ func TestUploadContentsSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := e.srv.Calls("files/upload_session/append_batch"); n != 2 {
+	if n := e.Srv.Calls("files/upload_session/append_batch"); n != 2 {
 		t.Errorf("%d append_batch for 70 MiB, want 2 of at most 64 MiB", n)
 	}
 	commits := make([]Commit, len(big))
@@ -220,7 +220,7 @@ func uploadContentsUnderFaults(t *testing.T, seed int64) {
 			t.Errorf("%s: %+v", p, got[p])
 		}
 	}
-	for _, en := range e.srv.Entries(e.account) {
+	for _, en := range e.Srv.Entries(e.Account) {
 		if en.Folder {
 			continue
 		}
@@ -228,7 +228,7 @@ func uploadContentsUnderFaults(t *testing.T, seed int64) {
 			t.Errorf("stored %s differs", en.PathDisplay)
 		}
 	}
-	st := e.srv.Stats()
+	st := e.Srv.Stats()
 	t.Logf("%d rounds; start_batch %v, append_batch %v, finish_batch_v2 %v (calls by status)", round,
 		st["files/upload_session/start_batch"].Status, st["files/upload_session/append_batch"].Status,
 		st["files/upload_session/finish_batch_v2"].Status)
@@ -338,13 +338,13 @@ func TestUploadContentsAnswerLost(t *testing.T) {
 		lost = lost || lose
 		mu.Unlock()
 		if lose {
-			e.srv.ServeHTTP(httptest.NewRecorder(), r)
+			e.Srv.ServeHTTP(httptest.NewRecorder(), r)
 			panic(http.ErrAbortHandler) // the connection closes with no answer
 		}
-		e.srv.ServeHTTP(w, r)
+		e.Srv.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
-	c := New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.token}), Options{BaseURL: front.URL})
+	c := New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.Token}), Options{BaseURL: front.URL})
 	c.pacer.minBackoff = time.Millisecond
 	ctx := context.Background()
 
@@ -353,7 +353,7 @@ func TestUploadContentsAnswerLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := e.srv.Calls("files/upload_session/append_batch"); n != 2 {
+	if n := e.Srv.Calls("files/upload_session/append_batch"); n != 2 {
 		t.Fatalf("%d append_batch, want the lost one and its retry", n)
 	}
 	commits := make([]Commit, len(ups))

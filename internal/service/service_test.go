@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,19 +11,13 @@ import (
 
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 )
 
 func TestRunOnceAllConnections(t *testing.T) {
-	srv, err := dropboxemu.New(dropboxemu.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	srv.RegisterApp(dropboxemu.App{Key: "k"})
-	acct, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "a@b.be"})
-	tok, _, _ := srv.IssueToken(acct, "k", false)
+	env := emutest.Start(t, dropboxemu.Options{}, dropboxemu.AccountInfo{Email: "a@b.be"})
+	srv, acct := env.Srv, env.Account
 
 	folder := t.TempDir()
 	p := filepath.Join(folder, "factuur 2026-03-01.pdf")
@@ -32,9 +25,9 @@ func TestRunOnceAllConnections(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(p, old, old)
 
-	svc, err := Open(Options{Dir: t.TempDir(), APIURL: ts.URL,
+	svc, err := Open(Options{Dir: t.TempDir(), APIURL: env.URL,
 		Tokens: func(string) (oauth2.TokenSource, error) {
-			return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok}), nil
+			return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: env.Token}), nil
 		},
 		Engine: engine.Options{Settle: time.Millisecond}})
 	if err != nil {
@@ -67,15 +60,9 @@ func TestRunOnceAllConnections(t *testing.T) {
 // Two connections to one Dropbox account share its commit lock: with Dropbox's write lock
 // on, their commits never collide.
 func TestConnectionsOfOneAccountShareCommits(t *testing.T) {
-	srv, err := dropboxemu.New(dropboxemu.Options{Faults: dropboxemu.Faults{WriteLock: true, Latency: 30 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	srv.RegisterApp(dropboxemu.App{Key: "k"})
-	acct, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "a@b.be"})
-	tok, _, _ := srv.IssueToken(acct, "k", false)
+	env := emutest.Start(t, dropboxemu.Options{Faults: dropboxemu.Faults{WriteLock: true, Latency: 30 * time.Millisecond}},
+		dropboxemu.AccountInfo{Email: "a@b.be"})
+	srv, acct := env.Srv, env.Account
 	folder := t.TempDir()
 	old := time.Now().Add(-time.Hour)
 	for i := range 40 {
@@ -83,9 +70,9 @@ func TestConnectionsOfOneAccountShareCommits(t *testing.T) {
 		os.WriteFile(p, []byte(p), 0o644)
 		os.Chtimes(p, old, old)
 	}
-	svc, err := Open(Options{Dir: t.TempDir(), APIURL: ts.URL,
+	svc, err := Open(Options{Dir: t.TempDir(), APIURL: env.URL,
 		Tokens: func(string) (oauth2.TokenSource, error) {
-			return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok}), nil
+			return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: env.Token}), nil
 		},
 		Engine: engine.Options{Settle: time.Millisecond, BatchSize: 5}})
 	if err != nil {

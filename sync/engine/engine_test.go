@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/store"
 )
@@ -36,19 +36,8 @@ type harness struct {
 
 func newHarness(t testing.TB, f dropboxemu.Faults) *harness {
 	t.Helper()
-	srv, err := dropboxemu.New(dropboxemu.Options{Faults: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	srv.RegisterApp(dropboxemu.App{Key: "k"})
-	id, _ := srv.AddAccount(dropboxemu.AccountInfo{Email: "info@acme.be"})
-	tok, _, err := srv.IssueToken(id, "k", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, dir: t.TempDir(), srv: srv, url: ts.URL, account: id, token: tok}
+	env := emutest.Start(t, dropboxemu.Options{Faults: f}, dropboxemu.AccountInfo{Email: "info@acme.be"})
+	h := &harness{t: t, dir: t.TempDir(), srv: env.Srv, url: env.URL, account: env.Account, token: env.Token}
 	h.stPath = filepath.Join(t.TempDir(), "state.db")
 	h.openStore()
 	return h
@@ -134,15 +123,9 @@ func (h *harness) uploaded(id string) int {
 	return n
 }
 
-// remoteFiles lists the emulator's files as "path hash".
+// remoteFiles lists the emulator's files as path → content hash.
 func (h *harness) remoteFiles() map[string]string {
-	out := map[string]string{}
-	for _, e := range h.srv.Entries(h.account) {
-		if !e.Folder {
-			out[e.PathDisplay] = e.ContentHash
-		}
-	}
-	return out
+	return (&emutest.Env{Srv: h.srv, Account: h.account}).Files()
 }
 
 func hashOf(s string) string {

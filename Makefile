@@ -2,7 +2,7 @@
 # Debian/Ubuntu machine lacks first (scripts/deps.sh).
 GO ?= go
 
-.PHONY: run test deps vet build emulator bench
+.PHONY: run test deps vet build build-windows emulator bench
 
 deps:
 	@bash scripts/deps.sh
@@ -12,6 +12,11 @@ run: deps
 
 build: deps
 	$(GO) build -o bin/onfact-dropbox .
+
+# The Windows binary, cross-built with MinGW; -H=windowsgui: no console window.
+build-windows: deps
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
+		$(GO) build -ldflags "-H=windowsgui" -o bin/onfact-dropbox.exe .
 
 emulator:
 	$(GO) run ./cmd/dropbox-emulator

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian/Ubuntu: a C toolchain and the X11/GL
-# headers for Fyne's cgo build, Xvfb for window tests, and gnome-keyring + dbus so the
-# keychain tests talk to a real Secret Service. Idempotent and quiet when all is there.
+# headers for Fyne's cgo build, MinGW for the Windows cross-build, Xvfb for window tests,
+# and gnome-keyring + dbus so the keychain tests talk to a real Secret Service. Idempotent
+# and quiet when all is there.
 set -euo pipefail
 
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools)
+# gcc-mingw-w64-x86-64 cross-builds the Windows binary (Windows is the main target OS).
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64)
 
 missing=()
 for p in "${pkgs[@]}"; do

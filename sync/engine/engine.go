@@ -144,6 +144,9 @@ func (e *Engine) Start(ctx context.Context, c Conn, done func(error)) error {
 		e.mu.Lock()
 		delete(e.runners, c.ID)
 		e.mu.Unlock()
+		// Closed only once the runner is unregistered, so Stop followed by Start (a
+		// restart after a reconnect) never finds it still running.
+		close(r.stopped)
 		if done != nil {
 			done(err)
 		}

@@ -105,7 +105,6 @@ func (r *runner) logf(format string, args ...any) {
 // serve runs the connection until ctx ends; without Watch it returns once the queue is
 // empty.
 func (r *runner) serve(ctx context.Context) (err error) {
-	defer close(r.stopped)
 	defer func() {
 		r.phase, r.fatal = StateStopped, err
 		r.publish()

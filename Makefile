@@ -7,8 +7,10 @@ GO ?= go
 deps:
 	@bash scripts/deps.sh
 
+# Without a Dropbox app key (ONFACT_DROPBOX_APP_KEY) the app runs in demo mode: an emulated
+# Dropbox and generated documents, so the whole flow can be tried offline.
 run: deps
-	$(GO) run .
+	$(GO) run . $(if $(ONFACT_DROPBOX_APP_KEY),,--demo)
 
 build: deps
 	$(GO) build -o bin/onfact-dropbox .

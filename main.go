@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/onfact/onfact-dropbox/internal/cli"
-	"github.com/onfact/onfact-dropbox/ui"
 )
 
 // version and commit are set by the build: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
@@ -30,9 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if len(args) == 0 {
-		ui.Run()
-		return 0
+	if len(args) == 0 || args[0] == "--demo" || args[0] == "-demo" {
+		return gui(args, stderr)
 	}
 	switch args[0] {
 	case "preview":
@@ -61,7 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: onfact-dropbox [command] [flags]
 
-With no command, starts the tray app.
+With no command, starts the tray app; --demo starts it offline, with an emulated Dropbox
+and generated documents, to try it without a Dropbox app key.
 
 Commands:
   connections add|list|remove   connect a Dropbox account to an export folder, list, remove

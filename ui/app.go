@@ -1,14 +1,29 @@
 // Package ui is everything the user sees: the tray, the wizard and the windows. It holds no
 // sync logic; it shows what the engine publishes and sends it commands.
+//
+// Threading: widgets are touched only on Fyne's UI goroutine. One goroutine started by Run
+// reads the app's status snapshots and hands each to the tray, the main window and the
+// notifications through fyne.Do; commands that may wait on the network (Remove) run in
+// their own goroutine and report back through fyne.Do too.
 package ui
 
 import (
+	"context"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
 
 	"github.com/onfact/onfact-dropbox/assets"
+	"github.com/onfact/onfact-dropbox/internal/app"
+	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/store"
+	"github.com/onfact/onfact-dropbox/sync/engine"
+	"github.com/onfact/onfact-dropbox/ui/i18n"
+	"github.com/onfact/onfact-dropbox/ui/wizard"
 )
 
 // AppID is the reverse-DNS application ID; Fyne keys preferences and storage by it, so it
@@ -18,22 +33,105 @@ const AppID = "be.onfact.dropboxsync"
 // Title is the product name shown in window titles and the tray.
 const Title = "onFact Dropbox Sync"
 
-// Run starts the GUI and blocks until the user quits.
-func Run() {
-	a := app.NewWithID(AppID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w := NewMainWindow(a)
-	w.ShowAndRun()
+// Controller is what the tray and the main window need from the running program;
+// *app.App provides it. Its methods are called on the UI goroutine, except Remove, which
+// may wait on the network and is called from a goroutine of its own.
+type Controller interface {
+	wizard.Controller
+	Status() []engine.Status
+	Settings() config.Settings
+	Activity(id string, n int) ([]store.Activity, error)
+	SyncNow(id string)
+	SetPaused(id string, paused bool) error
+	Paused() bool
+	Remove(ctx context.Context, id string) error
 }
 
-// NewMainWindow builds the main window. It is separate from Run so tests can build it on
-// Fyne's test app.
-func NewMainWindow(a fyne.App) fyne.Window {
-	w := a.NewWindow(Title)
-	w.SetContent(container.NewVBox(
-		widget.NewLabelWithStyle(Title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("Nog geen Dropbox gekoppeld."),
-	))
-	w.Resize(fyne.NewSize(480, 320))
-	return w
+var _ Controller = (*app.App)(nil)
+
+// refreshEvery re-renders the last snapshot so relative times ("2 minuten geleden") stay true.
+const refreshEvery = 30 * time.Second
+
+// Run starts the GUI for a and blocks until the user quits; the caller then closes a.
+//
+// With a tray (always on Windows and macOS; on Linux when a StatusNotifierWatcher owns its
+// name on the session bus) the app lives in the tray: closing the main window hides it, and
+// the first start without any Dropbox opens the wizard. Without a tray host the main window
+// stays open as a normal window and closing it quits, so nobody loses the app.
+func Run(a *app.App) error {
+	i18n.SetLanguage(a.Settings().Language)
+	fa := fyneapp.NewWithID(AppID)
+	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+
+	mw := NewMainWindow(fa, a)
+	desk, isDesktop := fa.(desktop.App)
+	var tray *Tray
+	if isDesktop && TrayHost() {
+		tray = NewTray(fa, a, mw.Show, fa.Quit)
+		tray.publish = func(m *fyne.Menu, icon fyne.Resource) {
+			desk.SetSystemTrayMenu(m)
+			desk.SetSystemTrayIcon(icon)
+		}
+		// Fyne 2.7 sets no tooltip; fyne.io/systray, which it drives, has one.
+		tray.tooltip = systray.SetTooltip
+		fa.Lifecycle().SetOnStarted(func() { tray.Update(mw.last) })
+		mw.Window.SetCloseIntercept(mw.Window.Hide)
+		mw.onLanguage = func() { tray.Update(mw.last) }
+	} else {
+		mw.Window.SetMaster() // closing the only way to the app quits it
+	}
+
+	first := a.Status()
+	mw.Update(first)
+	if tray != nil {
+		tray.Update(first)
+	}
+	mw.SendNotifications(nil, first)
+	if tray == nil {
+		mw.Window.Show()
+	}
+	if len(a.Connections()) == 0 {
+		wizard.Show(fa, a)
+	}
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		follow(done, a, first, func(prev, cur []engine.Status) {
+			fyne.Do(func() {
+				mw.Update(cur)
+				if tray != nil {
+					tray.Update(cur)
+				}
+				mw.SendNotifications(prev, cur)
+			})
+		})
+	}()
+	fa.Run()
+	close(done)
+	wg.Wait()
+	return nil
+}
+
+// follow calls show (on follow's goroutine) with the previous and the current snapshot for
+// every snapshot a publishes, and again every refreshEvery with the same snapshot, until
+// done is closed.
+func follow(done <-chan struct{}, a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
+	ch, cancel := a.Subscribe()
+	defer cancel()
+	tick := time.NewTicker(refreshEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case cur := <-ch:
+			show(last, cur)
+			last = cur
+		case <-tick.C:
+			show(last, last)
+		}
+	}
 }

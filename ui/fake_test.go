@@ -1,0 +1,84 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/store"
+	"github.com/onfact/onfact-dropbox/sync/engine"
+)
+
+// fixedController is a Controller with fixed connections, status and activity, for
+// markup snapshots that must not depend on temp folders or the clock. Commands are recorded.
+type fixedController struct {
+	conns    []config.Connection
+	status   []engine.Status
+	activity map[string][]store.Activity
+	synced   []string
+}
+
+var _ Controller = (*fixedController)(nil)
+
+func (f *fixedController) Auth() (auth.Config, error)       { return auth.Config{}, auth.ErrNoAppKey }
+func (f *fixedController) Tokens() auth.TokenStore          { return &auth.MemoryStore{} }
+func (f *fixedController) Connections() []config.Connection { return f.conns }
+func (f *fixedController) Add(c config.Connection) error    { f.conns = append(f.conns, c); return nil }
+func (f *fixedController) Restart(string)                   {}
+func (f *fixedController) Subscribe() (<-chan []engine.Status, func()) {
+	ch := make(chan []engine.Status, 1)
+	ch <- f.status
+	return ch, func() {}
+}
+func (f *fixedController) Status() []engine.Status   { return f.status }
+func (f *fixedController) Settings() config.Settings { return config.Settings{Notifications: true} }
+func (f *fixedController) Activity(id string, n int) ([]store.Activity, error) {
+	return f.activity[id], nil
+}
+func (f *fixedController) SyncNow(id string) { f.synced = append(f.synced, id) }
+func (f *fixedController) SetPaused(id string, paused bool) error {
+	for i := range f.status {
+		if id == "" || f.status[i].ID == id {
+			f.status[i].State = engine.StateIdle
+			if paused {
+				f.status[i].State = engine.StatePaused
+			}
+		}
+	}
+	return nil
+}
+func (f *fixedController) Paused() bool {
+	for _, s := range f.status {
+		if s.State != engine.StatePaused {
+			return false
+		}
+	}
+	return len(f.status) > 0
+}
+func (f *fixedController) Remove(ctx context.Context, id string) error { return nil }
+
+// clock is the fixed "now" of the snapshots.
+var clock = time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
+
+func twoConnections() *fixedController {
+	return &fixedController{
+		conns: []config.Connection{
+			{ID: "a", Name: "Acme onFact", Folder: "/home/kantoor/onFact/export", Structure: "year-type",
+				AccountName: "Anna Peeters", AccountEmail: "anna@acme.be"},
+			{ID: "b", Name: "Bakkerij Janssens", Folder: `C:\onFact\Janssens`, Structure: "/{company}/{customer}/{year}",
+				AccountEmail: "boekhouding@janssens.be"},
+		},
+		status: []engine.Status{
+			{ID: "a", Name: "Acme onFact", State: engine.StateIdle, InitialCopyDone: true, LastSync: clock.Add(-2 * time.Minute)},
+			{ID: "b", Name: "Bakkerij Janssens", State: engine.StateNeedsReconnect, InitialCopyDone: true,
+				LastSync: clock.Add(-3 * 24 * time.Hour), Queued: 4, Failed: 1},
+		},
+		activity: map[string][]store.Activity{
+			"a": {{Time: clock.Add(-5 * time.Minute), Kind: engine.ActUploaded, Path: "2026/F2026-0042.pdf",
+				RemotePath: "/Acme onFact/2026/Facturen/F2026-0042.pdf"}},
+			"b": {{Time: clock.Add(-time.Hour), Kind: engine.ActFailed, Path: "CN2026-0003.pdf",
+				Message: "de naam is te lang voor Dropbox"}},
+		},
+	}
+}

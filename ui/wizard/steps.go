@@ -1,0 +1,300 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/ui/i18n"
+)
+
+// previewLimit is how many example paths step 3 shows.
+const previewLimit = 5
+
+// Step 1: the link's name and the company name.
+
+func (w *wizard) namePage() fyne.CanvasObject {
+	w.name = widget.NewEntry()
+	w.name.SetPlaceHolder(i18n.T("wizard.name.placeholder"))
+	w.company = widget.NewEntry()
+	w.name.OnChanged = func(s string) {
+		if !w.companyEdited {
+			w.company.SetText(s)
+		}
+	}
+	w.company.OnChanged = func(s string) { w.companyEdited = s != w.name.Text }
+	w.name.OnSubmitted = func(string) { w.goNext() }
+	w.company.OnSubmitted = func(string) { w.goNext() }
+	return container.NewVBox(
+		wrapped(i18n.T("wizard.name.intro")),
+		widget.NewLabel(i18n.T("wizard.name.label")), w.name,
+		widget.NewLabel(i18n.T("wizard.company.label")), w.company,
+		wrapped(i18n.T("wizard.company.help")),
+	)
+}
+
+// companyName is the company folder's name: the company entry, else the link's name.
+func (w *wizard) companyName() string {
+	if c := trimmed(w.company); c != "" {
+		return c
+	}
+	return trimmed(w.name)
+}
+
+func (w *wizard) checkName() string {
+	name := trimmed(w.name)
+	if name == "" {
+		return i18n.T("wizard.name.empty")
+	}
+	for _, c := range w.ctl.Connections() {
+		if strings.EqualFold(strings.TrimSpace(c.Name), name) {
+			return i18n.T("wizard.name.taken", "Name", name)
+		}
+	}
+	return ""
+}
+
+// Step 2: the onFact export folder.
+
+func (w *wizard) folderPage() fyne.CanvasObject {
+	w.folder = widget.NewEntry()
+	w.folder.SetPlaceHolder(i18n.T("wizard.folder.placeholder"))
+	w.folder.OnChanged = func(string) { w.countDocuments() }
+	w.folder.OnSubmitted = func(string) { w.goNext() }
+	w.folderInfo = wrapped("")
+	choose := widget.NewButton(i18n.T("wizard.folder.choose"), func() {
+		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				return
+			}
+			w.folder.SetText(u.Path())
+		}, w.win)
+		d.Show()
+	})
+	return container.NewVBox(
+		wrapped(i18n.T("wizard.folder.intro")),
+		widget.NewLabel(i18n.T("wizard.folder.label")),
+		container.NewBorder(nil, nil, nil, choose, w.folder),
+		w.folderInfo,
+	)
+}
+
+// folderProblem says in plain words why dir cannot be the export folder ("" if it can).
+func folderProblem(dir string) string {
+	if dir == "" {
+		return i18n.T("wizard.folder.empty")
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return i18n.T("wizard.folder.missing")
+	case err != nil:
+		return i18n.T("wizard.folder.unreadable")
+	case !info.IsDir():
+		return i18n.T("wizard.folder.file")
+	}
+	f, err := os.Open(dir)
+	if err == nil {
+		_, err = f.ReadDir(1)
+		f.Close()
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return i18n.T("wizard.folder.unreadable")
+	}
+	return ""
+}
+
+func (w *wizard) checkFolder() string { return folderProblem(trimmed(w.folder)) }
+
+// countDocuments shows, in the background, how many documents the folder holds.
+func (w *wizard) countDocuments() {
+	w.folderGen++
+	gen := w.folderGen
+	dir := trimmed(w.folder)
+	if dir == "" || folderProblem(dir) != "" {
+		w.folderInfo.SetText("")
+		return
+	}
+	w.folderInfo.SetText(i18n.T("wizard.folder.counting"))
+	l := layout.Layout{Company: "-", Language: uiLanguage()}
+	go func() {
+		res, err := layout.Preview(context.Background(), dir, l, 1)
+		w.do(func() {
+			if gen != w.folderGen {
+				return
+			}
+			switch {
+			case err != nil:
+				w.folderInfo.SetText(i18n.T("wizard.folder.unreadable"))
+			case res.Mapped == 0:
+				w.folderInfo.SetText(i18n.T("wizard.folder.none"))
+			default:
+				w.folderInfo.SetText(i18n.N("wizard.folder.found", res.Mapped))
+			}
+			w.relayout()
+		})
+	}()
+}
+
+// Step 3: the folder structure in Dropbox.
+
+// presetChoices are the presets in the order shown.
+var presetChoices = []struct{ preset, label string }{
+	{layout.PresetYear, "wizard.structure.year"},
+	{layout.PresetYearType, "wizard.structure.yeartype"},
+	{layout.PresetTypeYear, "wizard.structure.typeyear"},
+}
+
+func (w *wizard) structurePage() fyne.CanvasObject {
+	var labels []string
+	for _, p := range presetChoices {
+		labels = append(labels, i18n.T(p.label))
+	}
+	w.structure = widget.NewRadioGroup(labels, func(string) { w.refreshPreview() })
+	w.structure.Required = true
+	w.structure.SetSelected(labels[1]) // year-type, the product's default
+	w.custom = widget.NewEntry()
+	w.custom.SetPlaceHolder("/{company}/{year}/{month}/{file}")
+	w.custom.OnChanged = func(string) { w.refreshPreview() }
+	w.customErr = wrapped("")
+	w.customErr.Importance = widget.DangerImportance
+	w.customErr.Hide()
+	w.customBox = container.NewVBox(wrapped(i18n.T("wizard.structure.custom.help")), w.custom, w.customErr)
+	advanced := widget.NewAccordion(widget.NewAccordionItem(i18n.T("wizard.structure.advanced"), w.customBox))
+	w.accountant = widget.NewCheck(i18n.T("wizard.accountant.label"), func(bool) { w.refreshPreview() })
+	w.preview = widget.NewLabel("")
+	w.preview.Wrapping = fyne.TextWrapBreak
+	w.preview.TextStyle = fyne.TextStyle{Monospace: true}
+	return container.NewVBox(
+		wrapped(i18n.T("wizard.structure.intro")),
+		w.structure,
+		advanced,
+		w.accountant,
+		wrapped(i18n.T("wizard.accountant.help")),
+		widget.NewLabelWithStyle(i18n.T("wizard.preview.heading"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		w.preview,
+	)
+}
+
+// chosenStructure is the custom template when one is typed, else the chosen preset.
+func (w *wizard) chosenStructure() (layout.Structure, error) {
+	if t := trimmed(w.custom); t != "" {
+		return layout.ParseStructure(t)
+	}
+	for _, p := range presetChoices {
+		if i18n.T(p.label) == w.structure.Selected {
+			return layout.ParseStructure(p.preset)
+		}
+	}
+	return layout.ParseStructure(layout.PresetYearType)
+}
+
+func (w *wizard) layout(st layout.Structure) layout.Layout {
+	return layout.Layout{Structure: st, Language: uiLanguage(), Company: w.companyName(), Accountant: w.accountant.Checked}
+}
+
+func (w *wizard) checkStructure() string {
+	if _, err := w.chosenStructure(); err != nil {
+		return structureProblem(err)
+	}
+	return ""
+}
+
+// refreshPreview maps the user's own files in the background and shows the first ones.
+func (w *wizard) refreshPreview() {
+	if w.preview == nil || w.step != stepStructure {
+		return
+	}
+	if w.previewCancel != nil {
+		w.previewCancel()
+	}
+	w.previewGen++
+	gen := w.previewGen
+	st, err := w.chosenStructure()
+	if err != nil {
+		w.previewCancel = nil
+		w.customErr.SetText(structureProblem(err))
+		if !w.customErr.Visible() {
+			w.customErr.Show()
+			w.relayout()
+		}
+		w.preview.SetText("")
+		return
+	}
+	if w.customErr.Visible() {
+		w.customErr.Hide()
+		w.relayout()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.previewCancel = cancel
+	l, dir := w.layout(st), trimmed(w.folder)
+	w.preview.SetText(i18n.T("wizard.preview.loading"))
+	go func() {
+		res, err := layout.Preview(ctx, dir, l, previewLimit)
+		w.do(func() {
+			if gen != w.previewGen {
+				return
+			}
+			w.preview.SetText(previewText(res, err))
+			w.relayout()
+		})
+	}()
+}
+
+// previewText lists the Dropbox paths of the first mapped files.
+func previewText(res layout.PreviewResult, err error) string {
+	if err != nil {
+		return i18n.T("wizard.folder.unreadable")
+	}
+	if res.Mapped == 0 {
+		return i18n.T("wizard.preview.none")
+	}
+	var lines []string
+	for _, r := range res.Rows {
+		if r.Skip == layout.NotSkipped {
+			lines = append(lines, "Dropbox"+r.Remote)
+		}
+	}
+	if more := res.Mapped - len(lines); more > 0 {
+		lines = append(lines, i18n.N("wizard.preview.more", more))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// structureProblem explains a refused template in plain words.
+func structureProblem(err error) string {
+	var se *layout.StructureError
+	if !errors.As(err, &se) {
+		return i18n.T("wizard.structure.err.other")
+	}
+	keys := map[error]string{
+		layout.ErrEmptyStructure:     "wizard.structure.err.empty",
+		layout.ErrUnknownPlaceholder: "wizard.structure.err.placeholder",
+		layout.ErrUnbalancedBraces:   "wizard.structure.err.braces",
+		layout.ErrCompanyNotFirst:    "wizard.structure.err.company",
+		layout.ErrEmptySegment:       "wizard.structure.err.emptyfolder",
+		layout.ErrDotSegment:         "wizard.structure.err.folder",
+		layout.ErrFileNotLast:        "wizard.structure.err.file",
+		layout.ErrInvalidCharacter:   "wizard.structure.err.character",
+		layout.ErrInvalidLiteral:     "wizard.structure.err.folder",
+		layout.ErrStructureTooLong:   "wizard.structure.err.long",
+		layout.ErrTooManySegments:    "wizard.structure.err.long",
+	}
+	key, ok := keys[se.Err]
+	if !ok {
+		key = "wizard.structure.err.other"
+	}
+	return i18n.T(key, "Detail", se.Detail)
+}
+
+// uiLanguage is the language of the {type} folders: the app's language at creation.
+func uiLanguage() layout.Language { return layout.Language(i18n.Language()) }

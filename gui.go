@@ -37,7 +37,7 @@ func gui(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "onfact-dropbox:", err)
 		return 1
 	}
-	runErr := ui.Run(a)
+	runErr := ui.Run(a, ui.Options{Version: version, Commit: commit})
 	if err := errors.Join(runErr, a.Close()); err != nil {
 		fmt.Fprintln(stderr, "onfact-dropbox:", err)
 		return 1

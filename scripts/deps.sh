@@ -5,8 +5,11 @@
 # and quiet when all is there.
 set -euo pipefail
 
-# gcc-mingw-w64-x86-64 cross-builds the Windows binary (Windows is the main target OS).
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64)
+# gcc-mingw-w64-x86-64 cross-builds the Windows binary (Windows is the main target OS);
+# xdotool, x11-utils and imagemagick let the smoke tests drive the real binary under Xvfb,
+# find its windows and take screenshots.
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64
+	xdotool x11-utils imagemagick)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -49,6 +49,16 @@ type Controller interface {
 
 var _ Controller = (*app.App)(nil)
 
+// Options are what Run needs besides the app.
+type Options struct {
+	// Version and Commit name the build in the About section.
+	Version, Commit string
+	// LogDir is the folder "Show logs" opens.
+	LogDir string
+	// Shows receives a value each time another launch asks this one to come to the front.
+	Shows <-chan struct{}
+}
+
 // refreshEvery re-renders the last snapshot so relative times ("2 minuten geleden") stay true.
 const refreshEvery = 30 * time.Second
 
@@ -58,12 +68,12 @@ const refreshEvery = 30 * time.Second
 // name on the session bus) the app lives in the tray: closing the main window hides it, and
 // the first start without any Dropbox opens the wizard. Without a tray host the main window
 // stays open as a normal window and closing it quits, so nobody loses the app.
-func Run(a *app.App) error {
+func Run(a *app.App, opts Options) error {
 	i18n.SetLanguage(a.Settings().Language)
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 
-	mw := NewMainWindow(fa, a)
+	mw := NewMainWindow(fa, a, opts)
 	desk, isDesktop := fa.(desktop.App)
 	var tray *Tray
 	if isDesktop && TrayHost() {
@@ -99,7 +109,7 @@ func Run(a *app.App) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		follow(done, a, first, func(prev, cur []engine.Status) {
+		follow(done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
 			fyne.Do(func() {
 				mw.Update(cur)
 				if tray != nil {
@@ -117,8 +127,9 @@ func Run(a *app.App) error {
 
 // follow calls show (on follow's goroutine) with the previous and the current snapshot for
 // every snapshot a publishes, and again every refreshEvery with the same snapshot, until
-// done is closed.
-func follow(done <-chan struct{}, a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
+// done is closed. Each value on shows brings the main window to the front (front runs on
+// the UI goroutine).
+func follow(done <-chan struct{}, shows <-chan struct{}, front func(), a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
 	ch, cancel := a.Subscribe()
 	defer cancel()
 	tick := time.NewTicker(refreshEvery)
@@ -132,6 +143,8 @@ func follow(done <-chan struct{}, a Controller, last []engine.Status, show func(
 			last = cur
 		case <-tick.C:
 			show(last, last)
+		case <-shows:
+			fyne.Do(front)
 		}
 	}
 }

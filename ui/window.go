@@ -41,8 +41,9 @@ var languageNames = map[string]string{"nl": "Nederlands", "fr": "Français", "en
 type MainWindow struct {
 	Window fyne.Window
 
-	fa  fyne.App
-	ctl Controller
+	fa   fyne.App
+	ctl  Controller
+	opts Options
 	// now is the clock for relative times.
 	now func() time.Time
 	// do runs f on the UI goroutine; it is fyne.Do, and tests run the queued calls themselves.
@@ -74,9 +75,9 @@ type connRow struct {
 
 // NewMainWindow builds the main window of ctl on fa, hidden; Update fills it in. It is
 // separate from Run so tests can build it on Fyne's test app.
-func NewMainWindow(fa fyne.App, ctl Controller) *MainWindow {
+func NewMainWindow(fa fyne.App, ctl Controller, opts Options) *MainWindow {
 	s := ctl.Settings()
-	w := &MainWindow{Window: fa.NewWindow(Title), fa: fa, ctl: ctl, now: time.Now, do: fyne.Do,
+	w := &MainWindow{Window: fa.NewWindow(Title), fa: fa, ctl: ctl, opts: opts, now: time.Now, do: fyne.Do,
 		notify: s.Notifications, concurrency: s.Concurrency}
 	w.build()
 	w.Window.Resize(fyne.NewSize(720, 520))

@@ -132,7 +132,7 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 	i18n.SetLanguage("nl")
 	a, conn := demoApp(t)
 	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, a)
+	w := NewMainWindow(fa, a, Options{})
 	queued := make(chan func(), 10)
 	w.do = func(f func()) { queued <- f }
 	w.Window.Show()
@@ -273,7 +273,7 @@ func TestTrayIconFollowsState(t *testing.T) {
 func TestConnectionsMarkup(t *testing.T) {
 	i18n.SetLanguage("nl")
 	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, twoConnections())
+	w := NewMainWindow(fa, twoConnections(), Options{})
 	w.now = func() time.Time { return clock }
 	w.Window.Resize(fyne.NewSize(720, 600))
 	w.Update(w.ctl.Status())
@@ -294,7 +294,7 @@ func TestConnectionsMarkup(t *testing.T) {
 func TestActivityMarkup(t *testing.T) {
 	i18n.SetLanguage("nl")
 	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, twoConnections())
+	w := NewMainWindow(fa, twoConnections(), Options{})
 	w.now = func() time.Time { return clock }
 	w.Window.Resize(fyne.NewSize(720, 600))
 	w.Update(w.ctl.Status())
@@ -319,7 +319,7 @@ func TestLanguageSetting(t *testing.T) {
 	i18n.SetLanguage("nl")
 	defer i18n.SetLanguage("nl")
 	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, twoConnections())
+	w := NewMainWindow(fa, twoConnections(), Options{})
 	w.Update(w.ctl.Status())
 	changed := 0
 	w.onLanguage = func() { changed++ }
@@ -352,7 +352,7 @@ func TestNotificationsFollowTheSetting(t *testing.T) {
 	i18n.SetLanguage("nl")
 	f := twoConnections()
 	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, f)
+	w := NewMainWindow(fa, f, Options{})
 	if w.Window.Title() != Title {
 		t.Fatalf("title %q", w.Window.Title())
 	}
@@ -374,7 +374,7 @@ func TestFollowShowsEverySnapshot(t *testing.T) {
 		<-got
 		close(done)
 	}()
-	follow(done, f, nil, func(prev, cur []engine.Status) {
+	follow(done, nil, nil, f, nil, func(prev, cur []engine.Status) {
 		if prev != nil || len(cur) != 2 {
 			t.Errorf("prev %v cur %v", prev, cur)
 		}

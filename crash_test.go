@@ -72,10 +72,7 @@ func TestKillDuringInitialCopy(t *testing.T) {
 		want["/Acme/2025/Facturen/"+name] = h
 	}
 
-	bin := filepath.Join(t.TempDir(), "onfact-dropbox")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	cmdEnv := append(os.Environ(), "ONFACT_DROPBOX_HOME="+home, "ONFACT_DROPBOX_APP_KEY="+emutest.AppKey, "ONFACT_DROPBOX_API_URL="+env.URL)
 	syncOnce := func() *exec.Cmd {
 		cmd := exec.Command(bin, "sync", "--once")

@@ -53,7 +53,8 @@ func guiOptions(demoMode bool) (app.Options, func(), error) {
 			return app.Options{}, nil, err
 		}
 		// The demo's tokens are worthless outside it: keep them out of the keychain.
-		return app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: &auth.MemoryStore{}}, func() { d.Close() }, nil
+		return app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: &auth.MemoryStore{}, SuggestedFolder: d.Export},
+			func() { d.Close() }, nil
 	}
 	dir, err := config.Dir()
 	if err != nil {

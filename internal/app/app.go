@@ -31,6 +31,8 @@ type Options struct {
 	Engine engine.Options
 	// Logf receives diagnostic lines (default: the standard logger).
 	Logf func(format string, args ...any)
+	// SuggestedFolder is an export folder the wizard fills in (the demo's), or "".
+	SuggestedFolder string
 }
 
 // App runs every configured connection. Its methods are safe for concurrent use.
@@ -123,6 +125,9 @@ func (a *App) Auth() (auth.Config, error) {
 	}
 	return a.opts.Auth, nil
 }
+
+// SuggestedFolder is the export folder the wizard offers first ("" for none).
+func (a *App) SuggestedFolder() string { return a.opts.SuggestedFolder }
 
 // Tokens is where connections' tokens are kept.
 func (a *App) Tokens() auth.TokenStore { return a.opts.Tokens }

@@ -68,6 +68,9 @@ func (w *wizard) checkName() string {
 func (w *wizard) folderPage() fyne.CanvasObject {
 	w.folder = widget.NewEntry()
 	w.folder.SetPlaceHolder(i18n.T("wizard.folder.placeholder"))
+	if s, ok := w.ctl.(folderSuggester); ok {
+		w.folder.SetText(s.SuggestedFolder()) // before OnChanged: the count starts with step 2
+	}
 	w.folder.OnChanged = func(string) { w.countDocuments() }
 	w.folder.OnSubmitted = func(string) { w.goNext() }
 	w.folderInfo = wrapped("")

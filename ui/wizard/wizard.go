@@ -35,6 +35,12 @@ type Controller interface {
 	Subscribe() (<-chan []engine.Status, func())
 }
 
+// folderSuggester is a Controller that knows a likely export folder (the demo's); the
+// wizard fills it in.
+type folderSuggester interface {
+	SuggestedFolder() string
+}
+
 // openURL opens the authorize page in the browser. It is called on its own goroutine and
 // may block; tests replace it with an HTTP client that plays the browser.
 var openURL = func(a fyne.App, u *url.URL) error { return a.OpenURL(u) }
@@ -164,8 +170,32 @@ func newWizard(a fyne.App, ctl Controller) *wizard {
 		container.NewVBox(w.heading, w.stepInfo, widget.NewSeparator()),
 		w.bottom, nil, nil,
 		container.NewVScroll(container.NewPadded(w.body))))
+	w.win.Canvas().SetOnTypedKey(w.typedKey)
 	w.show(stepName)
 	return w
+}
+
+// typedKey makes the wizard work from the keyboard: Enter does what the step's main button
+// does, Escape cancels. Entries take their own Enter (OnSubmitted); this handler gets the
+// keys when no entry has the focus.
+func (w *wizard) typedKey(ev *fyne.KeyEvent) {
+	switch ev.Name {
+	case fyne.KeyEscape:
+		if w.step != stepDone {
+			w.win.Close()
+		}
+	case fyne.KeyReturn, fyne.KeyEnter:
+		switch w.step {
+		case stepConnect:
+			if w.loop == nil && w.paste == nil { // the start view, not a connect in progress
+				w.startBrowser()
+			}
+		case stepDone:
+			w.win.Close()
+		default:
+			w.goNext()
+		}
+	}
 }
 
 func newReconnect(a fyne.App, ctl Controller, conn config.Connection) *wizard {
@@ -215,6 +245,15 @@ func (w *wizard) show(s int) {
 		w.close.Show()
 	}
 	w.relayout()
+	// The step's first field has the focus; elsewhere nothing does, so Enter reaches typedKey.
+	switch s {
+	case stepName:
+		w.win.Canvas().Focus(w.name)
+	case stepFolder:
+		w.win.Canvas().Focus(w.folder)
+	default:
+		w.win.Canvas().Unfocus()
+	}
 	switch s {
 	case stepFolder:
 		w.countDocuments()

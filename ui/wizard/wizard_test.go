@@ -532,3 +532,68 @@ func TestShowOpensWindows(t *testing.T) {
 	}
 	r.Close()
 }
+
+// suggesting is the app with a suggested export folder, as in demo mode.
+type suggesting struct {
+	*app.App
+	folder string
+}
+
+func (s suggesting) SuggestedFolder() string { return s.folder }
+
+// press sends a key as the desktop driver does: to the focused widget, else to the window.
+func (h *harness) press(key fyne.KeyName) {
+	c := h.w.win.Canvas()
+	ev := &fyne.KeyEvent{Name: key}
+	if f := c.Focused(); f != nil {
+		f.TypedKey(ev)
+	} else if on := c.OnTypedKey(); on != nil {
+		on(ev)
+	}
+}
+
+// TestWizardByKeyboard adds a Dropbox with the keyboard alone: typing the name and Enter
+// on every step, with the folder the app suggests filled in.
+func TestWizardByKeyboard(t *testing.T) {
+	e := newEnv(t)
+	setOpener(t, func(u *url.URL) error { return follow(u.String()) })
+	h := open(t, suggesting{e.a, e.d.Export})
+	w := h.w
+
+	if w.win.Canvas().Focused() != w.name {
+		t.Fatal("the name field does not have the focus")
+	}
+	test.Type(w.name, "Demo")
+	h.press(fyne.KeyReturn)
+	if w.step != stepFolder || w.folder.Text != e.d.Export || w.win.Canvas().Focused() != w.folder {
+		t.Fatalf("step %d, folder %q", w.step+1, w.folder.Text)
+	}
+	h.press(fyne.KeyReturn)
+	if w.step != stepStructure || w.win.Canvas().Focused() != nil {
+		t.Fatalf("step %d, message %q", w.step+1, w.msg.Text)
+	}
+	h.press(fyne.KeyReturn)
+	if w.step != stepConnect {
+		t.Fatalf("step %d", w.step+1)
+	}
+	h.press(fyne.KeyReturn)
+	h.pump("the done step", func() bool { return w.step == stepDone })
+	h.press(fyne.KeyReturn)
+	if !w.closed {
+		t.Fatal("Enter on the last step did not close the wizard")
+	}
+	if c := e.a.Connections(); len(c) != 1 || c[0].Name != "Demo" || c[0].Folder != e.d.Export {
+		t.Fatalf("connections %+v", c)
+	}
+}
+
+// TestWizardEscapeCancels closes the wizard with Escape and adds nothing.
+func TestWizardEscapeCancels(t *testing.T) {
+	e := newEnv(t)
+	h := open(t, e.a)
+	h.w.win.Canvas().Unfocus()
+	h.press(fyne.KeyEscape)
+	if !h.w.closed || len(e.a.Connections()) != 0 {
+		t.Fatalf("closed %v, connections %d", h.w.closed, len(e.a.Connections()))
+	}
+}

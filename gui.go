@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // gui starts the tray app: with --demo against an emulated Dropbox and generated documents
 // in throwaway folders, else with the user's settings and the real (or ONFACT_DROPBOX_API_URL)
 // Dropbox.
-func gui(args []string, stderr io.Writer) int {
+func gui(ctx context.Context, args []string, stderr io.Writer) int {
 	fset := flag.NewFlagSet("onfact-dropbox", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	demoMode := fset.Bool("demo", false, "try the app offline: an emulated Dropbox and generated documents in throwaway folders")
@@ -37,7 +38,7 @@ func gui(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "onfact-dropbox:", err)
 		return 1
 	}
-	runErr := ui.Run(a, ui.Options{Version: version, Commit: commit})
+	runErr := ui.Run(ctx, a, ui.Options{Version: version, Commit: commit})
 	if err := errors.Join(runErr, a.Close()); err != nil {
 		fmt.Fprintln(stderr, "onfact-dropbox:", err)
 		return 1

@@ -30,7 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	if len(args) == 0 || args[0] == "--demo" || args[0] == "-demo" {
-		return gui(args, stderr)
+		return gui(ctx, args, stderr)
 	}
 	switch args[0] {
 	case "preview":

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Takes docs/screenshot.png from the real binary under Xvfb (needs x11-apps and imagemagick).
+# Refreshes the screenshots in docs/screenshots/ (and docs/screenshot.png, the README's) from
+# the real binary: the smoke test runs the demo under Xvfb, completes the wizard with the
+# keyboard and photographs every step and the main window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go build -o bin/onfact-dropbox .
-xvfb-run -a -s "-screen 0 800x600x24" bash -c '
-	bin/onfact-dropbox "$@" & pid=$!
-	sleep 4
-	xwd -root -silent | convert xwd:- -crop 480x320+0+0 docs/screenshot.png
-	kill $pid' _ "$@"
+bash scripts/deps.sh
+ONFACT_SCREENSHOTS="$PWD/docs/screenshots" bash scripts/desktop-session.sh \
+	go test -count=1 -run '^TestSmokeDemoWizard$' .
+cp docs/screenshots/main-window.png docs/screenshot.png

@@ -62,13 +62,14 @@ type Options struct {
 // refreshEvery re-renders the last snapshot so relative times ("2 minuten geleden") stay true.
 const refreshEvery = 30 * time.Second
 
-// Run starts the GUI for a and blocks until the user quits; the caller then closes a.
+// Run starts the GUI for a and blocks until the user quits or ctx ends (the session ends:
+// SIGTERM at logout); the caller then closes a.
 //
 // With a tray (always on Windows and macOS; on Linux when a StatusNotifierWatcher owns its
 // name on the session bus) the app lives in the tray: closing the main window hides it, and
 // the first start without any Dropbox opens the wizard. Without a tray host the main window
 // stays open as a normal window and closing it quits, so nobody loses the app.
-func Run(a *app.App, opts Options) error {
+func Run(ctx context.Context, a *app.App, opts Options) error {
 	i18n.SetLanguage(a.Settings().Language)
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
@@ -109,7 +110,7 @@ func Run(a *app.App, opts Options) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		follow(done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
+		follow(ctx, done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
 			fyne.Do(func() {
 				mw.Update(cur)
 				if tray != nil {
@@ -128,8 +129,8 @@ func Run(a *app.App, opts Options) error {
 // follow calls show (on follow's goroutine) with the previous and the current snapshot for
 // every snapshot a publishes, and again every refreshEvery with the same snapshot, until
 // done is closed. Each value on shows brings the main window to the front (front runs on
-// the UI goroutine).
-func follow(done <-chan struct{}, shows <-chan struct{}, front func(), a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
+// the UI goroutine); the end of ctx quits the app.
+func follow(ctx context.Context, done <-chan struct{}, shows <-chan struct{}, front func(), a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
 	ch, cancel := a.Subscribe()
 	defer cancel()
 	tick := time.NewTicker(refreshEvery)
@@ -137,6 +138,9 @@ func follow(done <-chan struct{}, shows <-chan struct{}, front func(), a Control
 	for {
 		select {
 		case <-done:
+			return
+		case <-ctx.Done():
+			fyne.Do(fyne.CurrentApp().Quit)
 			return
 		case cur := <-ch:
 			show(last, cur)

@@ -374,7 +374,7 @@ func TestFollowShowsEverySnapshot(t *testing.T) {
 		<-got
 		close(done)
 	}()
-	follow(done, nil, nil, f, nil, func(prev, cur []engine.Status) {
+	follow(context.Background(), done, nil, nil, f, nil, func(prev, cur []engine.Status) {
 		if prev != nil || len(cur) != 2 {
 			t.Errorf("prev %v cur %v", prev, cur)
 		}

@@ -20,6 +20,10 @@ import (
 // AppKey is the app key the demo's emulated Dropbox knows.
 const AppKey = "onfact-demo"
 
+// Email is the e-mail address of the demo's Dropbox account; dropboxemu.AccountID(Email)
+// is its account ID.
+const Email = "demo@onfact.be"
+
 // Demo is a running demo environment.
 type Demo struct {
 	// Dir is the throwaway settings folder (config.json, state.db).
@@ -55,7 +59,7 @@ func Start() (*Demo, error) {
 		return nil, err
 	}
 	emu.RegisterApp(dropboxemu.App{Key: AppKey, Name: "onFact Dropbox Sync", RedirectURIs: auth.RedirectURIs()})
-	d.Account, err = emu.AddAccount(dropboxemu.AccountInfo{Email: "demo@onfact.be", GivenName: "Demo", Surname: "Gebruiker"})
+	d.Account, err = emu.AddAccount(dropboxemu.AccountInfo{Email: Email, GivenName: "Demo", Surname: "Gebruiker"})
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -192,7 +192,7 @@ func (s *Server) AddAccount(info AccountInfo) (string, error) {
 	if info.Email == "" {
 		return "", errors.New("dropboxemu: account needs an e-mail address")
 	}
-	id := accountID(info.Email)
+	id := AccountID(info.Email)
 	if _, ok := s.accounts[id]; ok {
 		return id, nil
 	}

@@ -77,8 +77,9 @@ func newAccount(info AccountInfo, limit rate.Limit, burst int) *account {
 	}
 }
 
-// accountID derives a stable 40-character account_id from the e-mail address.
-func accountID(email string) string {
+// AccountID derives the stable 40-character account_id the emulator gives the account with
+// this e-mail address, so scripts and tests can name it.
+func AccountID(email string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(email)))
 	return "dbid:AA" + base64.RawURLEncoding.EncodeToString(sum[:])[:33]
 }

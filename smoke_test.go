@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,16 +34,34 @@ import (
 type desktop struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	out  *bytes.Buffer // the binary's stdout and stderr
+	out  *lockedBuffer // the binary's stdout and stderr
 	home string
-	// urls receives every address the app asked the desktop to open (xdg-open).
+	// urlFile receives every address the app asked the desktop to open (xdg-open).
 	urlFile string
 	shots   string
 }
 
-// startDemo starts `onfact-dropbox --demo` in a fresh home, Dutch, with an xdg-open that
+// lockedBuffer is the app's output: written by exec's copying goroutine, read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startApp starts the binary with args in a fresh home, Dutch, with an xdg-open that
 // writes the address it is given to a file instead of starting a browser.
-func startDemo(t *testing.T, extraEnv ...string) *desktop {
+func startApp(t *testing.T, args ...string) *desktop {
 	t.Helper()
 	for _, tool := range []string{"xdotool", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -53,7 +72,7 @@ func startDemo(t *testing.T, extraEnv ...string) *desktop {
 		t.Fatal("no X display: run the tests with scripts/desktop-session.sh (make test)")
 	}
 	bin := binary(t)
-	d := &desktop{t: t, out: &bytes.Buffer{}, home: t.TempDir()}
+	d := &desktop{t: t, out: &lockedBuffer{}, home: t.TempDir()}
 	d.shots = os.Getenv("ONFACT_SCREENSHOTS")
 	if d.shots == "" {
 		d.shots = t.TempDir()
@@ -67,15 +86,15 @@ func startDemo(t *testing.T, extraEnv ...string) *desktop {
 	if err := os.WriteFile(filepath.Join(fake, "xdg-open"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d.cmd = exec.Command(bin, "--demo")
+	d.cmd = exec.Command(bin, args...)
 	d.cmd.Env = append(os.Environ(),
 		"HOME="+d.home,
+		"ONFACT_DROPBOX_HOME="+filepath.Join(d.home, "onfact"),
 		"XDG_CONFIG_HOME="+filepath.Join(d.home, ".config"),
 		"XDG_CACHE_HOME="+filepath.Join(d.home, ".cache"),
 		"PATH="+fake+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"LANG=nl_BE.UTF-8", "LC_ALL=", "LANGUAGE=",
 		"ONFACT_DROPBOX_APP_KEY=", "ONFACT_DROPBOX_API_URL=")
-	d.cmd.Env = append(d.cmd.Env, extraEnv...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -134,7 +153,7 @@ func (d *desktop) focus(win string) {
 	}
 }
 
-// keys types text (if any) and presses the named keys in the focused window.
+// typeText types text in the focused window.
 func (d *desktop) typeText(text string) {
 	d.t.Helper()
 	if out, err := d.xdotool("type", "--delay", "40", text); err != nil {
@@ -142,6 +161,7 @@ func (d *desktop) typeText(text string) {
 	}
 }
 
+// key presses a key (xdotool's names: Return, Escape, ctrl+q) in the focused window.
 func (d *desktop) key(name string) {
 	d.t.Helper()
 	if out, err := d.xdotool("key", name); err != nil {
@@ -217,7 +237,7 @@ func files(ctx context.Context, base string) ([]string, error) {
 }
 
 func TestSmokeDemoWizard(t *testing.T) {
-	d := startDemo(t)
+	d := startApp(t, "--demo")
 
 	// First start without a connection: the wizard opens. Without a tray host (none runs
 	// here) the main window is open too.
@@ -270,5 +290,28 @@ func TestSmokeDemoWizard(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the app did not quit")
+	}
+}
+
+// TestSecondLaunchHandsOver starts the app, then starts it again as a user double-clicking
+// the icon would: the second process asks the first to show its window and exits.
+func TestSecondLaunchHandsOver(t *testing.T) {
+	d := startApp(t)
+	d.window("onFact Dropbox Sync")
+
+	second := exec.Command(d.cmd.Path)
+	second.Env = d.cmd.Env
+	out, err := second.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the second launch failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "already running") {
+		t.Fatalf("the second launch did not hand over:\n%s", out)
+	}
+	d.poll("the first instance to show its window", 30*time.Second, func() bool {
+		return strings.Contains(d.out.String(), "another launch asked for the window")
+	})
+	if d.cmd.ProcessState != nil {
+		t.Fatal("the first instance exited")
 	}
 }

@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"log"
 	"sync"
 	"time"
 
@@ -148,6 +149,7 @@ func follow(ctx context.Context, done <-chan struct{}, shows <-chan struct{}, fr
 		case <-tick.C:
 			show(last, last)
 		case <-shows:
+			log.Print("another launch asked for the window")
 			fyne.Do(front)
 		}
 	}

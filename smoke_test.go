@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -192,14 +191,8 @@ func (d *desktop) browse() string {
 		opened, _, _ = strings.Cut(string(b), "\n")
 		return opened != ""
 	})
-	resp, err := http.Get(opened)
-	if err != nil {
-		d.t.Fatalf("browser: %v", err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		d.t.Fatalf("browser: %s", resp.Status)
+	if err := demo.Browse(context.Background(), opened); err != nil {
+		d.t.Fatal(err)
 	}
 	u, err := url.Parse(opened)
 	if err != nil {

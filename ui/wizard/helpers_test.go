@@ -88,32 +88,14 @@ func newEnv(t *testing.T) *env {
 // connected adds a connection "Demo onFact" connected through the emulated Dropbox.
 func (e *env) connected(t *testing.T) config.Connection {
 	t.Helper()
-	res, err := e.d.Auth.Connect(context.Background(), auth.Options{Language: "nl",
-		OpenBrowser: func(ctx context.Context, u string) error { return follow(u) }})
+	conn, err := e.d.Connect(context.Background(), "Demo onFact", e.tokens)
 	if err != nil {
-		t.Fatal(err)
-	}
-	conn := config.Connection{ID: config.NewID(), Name: "Demo onFact", Folder: e.d.Export, Structure: "year-type",
-		Company: "Demo BV", Language: "nl", AccountID: res.Account.ID, AccountName: res.Account.Name,
-		AccountEmail: res.Account.Email}
-	if err := e.tokens.Save(conn.ID, res.Token); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.a.Add(conn); err != nil {
 		t.Fatal(err)
 	}
 	return conn
-}
-
-// follow plays a browser on which Dropbox approves by itself: it follows the redirects to
-// the loopback listener.
-func follow(u string) error {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	return resp.Body.Close()
 }
 
 // setOpener replaces the browser for one test.

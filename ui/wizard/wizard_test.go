@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ func TestWizardAddsADropbox(t *testing.T) {
 	if err := demo.Documents("export", 12, time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	setOpener(t, func(u *url.URL) error { return follow(u.String()) })
+	setOpener(t, func(u *url.URL) error { return demo.Browse(context.Background(), u.String()) })
 	h := open(t, e.a)
 	w := h.w
 
@@ -369,7 +370,7 @@ func TestReconnect(t *testing.T) {
 	e := newEnv(t)
 	conn := e.connected(t)
 	before, _ := e.tokens.Load(conn.ID)
-	setOpener(t, func(u *url.URL) error { return follow(u.String()) })
+	setOpener(t, func(u *url.URL) error { return demo.Browse(context.Background(), u.String()) })
 
 	other, err := e.d.Emulator.AddAccount(dropboxemu.AccountInfo{Email: "ander@voorbeeld.be", GivenName: "Andere", Surname: "Persoon"})
 	if err != nil {
@@ -437,7 +438,7 @@ func (c withTokens) Tokens() auth.TokenStore { return c.tokens }
 func TestConnectWithoutKeychain(t *testing.T) {
 	e := newEnv(t)
 	var opened atomic.Int32
-	setOpener(t, func(u *url.URL) error { opened.Add(1); return follow(u.String()) })
+	setOpener(t, func(u *url.URL) error { opened.Add(1); return demo.Browse(context.Background(), u.String()) })
 	for _, tc := range []struct {
 		name   string
 		tokens auth.TokenStore
@@ -556,7 +557,7 @@ func (h *harness) press(key fyne.KeyName) {
 // on every step, with the folder the app suggests filled in.
 func TestWizardByKeyboard(t *testing.T) {
 	e := newEnv(t)
-	setOpener(t, func(u *url.URL) error { return follow(u.String()) })
+	setOpener(t, func(u *url.URL) error { return demo.Browse(context.Background(), u.String()) })
 	h := open(t, suggesting{e.a, e.d.Export})
 	w := h.w
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/onfact/onfact-dropbox/internal/porttest"
 )
 
 var built struct {
@@ -16,9 +18,10 @@ var built struct {
 	out  []byte
 }
 
-// TestMain removes the binary the tests built.
+// TestMain keeps the app's loopback OAuth ports to this package while its tests run (the
+// smoke test's binary connects through them), then removes the binary the tests built.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := porttest.Run(m)
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

@@ -36,11 +36,14 @@ const Title = "onFact Dropbox Sync"
 
 // Controller is what the tray and the main window need from the running program;
 // *app.App provides it. Its methods are called on the UI goroutine, except Remove, which
-// may wait on the network and is called from a goroutine of its own.
+// may wait on the network and is called from a goroutine of its own. SetSettings and Edit
+// save at once; they may restart connections, which takes a moment, not the network.
 type Controller interface {
 	wizard.Controller
 	Status() []engine.Status
 	Settings() config.Settings
+	SetSettings(s config.Settings) error
+	Edit(c config.Connection) error
 	Activity(id string, n int) ([]store.Activity, error)
 	SyncNow(id string)
 	SetPaused(id string, paused bool) error
@@ -79,7 +82,10 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 	desk, isDesktop := fa.(desktop.App)
 	var tray *Tray
 	if isDesktop && TrayHost() {
-		tray = NewTray(fa, a, mw.Show, fa.Quit)
+		// Quit through the driver, as Fyne's own tray Quit does: fyne.App.Quit first closes
+		// every window, and a mouse event still queued for one of them (a window just mapped
+		// under the pointer) then crashes Fyne 2.7.1 in processMouseMoved (fyne-io/fyne#5981).
+		tray = NewTray(fa, a, mw.Show, fa.Driver().Quit)
 		tray.publish = func(m *fyne.Menu, icon fyne.Resource) {
 			desk.SetSystemTrayMenu(m)
 			desk.SetSystemTrayIcon(icon)
@@ -108,10 +114,19 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		// The session ends (SIGTERM at logout): quit as the tray's Quit does.
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			fyne.Do(fa.Driver().Quit)
+		case <-done:
+		}
+	}()
 	go func() {
 		defer wg.Done()
-		follow(ctx, done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
+		follow(done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
 			fyne.Do(func() {
 				mw.Update(cur)
 				if tray != nil {
@@ -130,8 +145,8 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 // follow calls show (on follow's goroutine) with the previous and the current snapshot for
 // every snapshot a publishes, and again every refreshEvery with the same snapshot, until
 // done is closed. Each value on shows brings the main window to the front (front runs on
-// the UI goroutine); the end of ctx quits the app.
-func follow(ctx context.Context, done <-chan struct{}, shows <-chan struct{}, front func(), a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
+// the UI goroutine).
+func follow(done <-chan struct{}, shows <-chan struct{}, front func(), a Controller, last []engine.Status, show func(prev, cur []engine.Status)) {
 	ch, cancel := a.Subscribe()
 	defer cancel()
 	tick := time.NewTicker(refreshEvery)
@@ -139,9 +154,6 @@ func follow(ctx context.Context, done <-chan struct{}, shows <-chan struct{}, fr
 	for {
 		select {
 		case <-done:
-			return
-		case <-ctx.Done():
-			fyne.Do(fyne.CurrentApp().Quit)
 			return
 		case cur := <-ch:
 			show(last, cur)

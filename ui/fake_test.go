@@ -17,6 +17,10 @@ type fixedController struct {
 	status   []engine.Status
 	activity map[string][]store.Activity
 	synced   []string
+	settings *config.Settings // nil: the defaults
+	edits    []config.Connection
+	// failSettings and failEdit, when set, are what SetSettings and Edit return.
+	failSettings, failEdit error
 }
 
 var _ Controller = (*fixedController)(nil)
@@ -31,8 +35,32 @@ func (f *fixedController) Subscribe() (<-chan []engine.Status, func()) {
 	ch <- f.status
 	return ch, func() {}
 }
-func (f *fixedController) Status() []engine.Status   { return f.status }
-func (f *fixedController) Settings() config.Settings { return config.Settings{Notifications: true} }
+func (f *fixedController) Status() []engine.Status { return f.status }
+func (f *fixedController) Settings() config.Settings {
+	if f.settings == nil {
+		return config.Settings{Notifications: true}
+	}
+	return *f.settings
+}
+func (f *fixedController) SetSettings(s config.Settings) error {
+	if f.failSettings != nil {
+		return f.failSettings
+	}
+	f.settings = &s
+	return nil
+}
+func (f *fixedController) Edit(c config.Connection) error {
+	if f.failEdit != nil {
+		return f.failEdit
+	}
+	f.edits = append(f.edits, c)
+	for i := range f.conns {
+		if f.conns[i].ID == c.ID {
+			f.conns[i] = c
+		}
+	}
+	return nil
+}
 func (f *fixedController) Activity(id string, n int) ([]store.Activity, error) {
 	return f.activity[id], nil
 }

@@ -2,10 +2,11 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,17 @@ const removeTimeout = 30 * time.Second
 // languageNames are the languages offered in the settings, each in its own words.
 var languageNames = map[string]string{"nl": "Nederlands", "fr": "Français", "en": "English"}
 
+// concurrencyChoices are the numbers of documents sent at once offered in the settings; 0
+// is the engine's default.
+var concurrencyChoices = []int{0, 1, 2, 4, 8, 16}
+
+// bandwidthChoices are the speed limits offered, in Mbit/s: the unit internet
+// subscriptions state. 0 is no limit.
+var bandwidthChoices = []int64{0, 1, 2, 5, 10, 20}
+
+// bytesPerMbit turns Mbit/s into the setting's bytes per second.
+const bytesPerMbit = 1_000_000 / 8
+
 // MainWindow is the main window: the connections, the activity feed and the settings. Its
 // methods run on the UI goroutine.
 type MainWindow struct {
@@ -50,17 +62,21 @@ type MainWindow struct {
 	do func(f func())
 	// onLanguage is called after the user picked another language.
 	onLanguage func()
+	// openURL opens a link or a folder; it is the app's OpenURL, and tests record it.
+	openURL func(*url.URL) error
+	// editor is the open (or last) edit dialog of a connection.
+	editor *connEditor
 
 	last []engine.Status
 	rows map[string]*connRow
 
 	tabs        *container.AppTabs
+	settingsTab *container.TabItem
 	connList    *fyne.Container
 	actList     *fyne.Container
 	problems    *widget.Check
 	actLoaded   time.Time
 	notify      bool
-	concurrency int
 }
 
 // connRow is one connection's card in the Connections tab.
@@ -69,16 +85,15 @@ type connRow struct {
 	card                                              *widget.Card
 	account, folder, structure, lastSync, counts, eta *widget.Label
 	warning                                           *widget.Label
-	syncNow, pause, reconnect, remove                 *widget.Button
+	syncNow, pause, reconnect, edit, remove           *widget.Button
 	paused                                            bool
 }
 
 // NewMainWindow builds the main window of ctl on fa, hidden; Update fills it in. It is
 // separate from Run so tests can build it on Fyne's test app.
 func NewMainWindow(fa fyne.App, ctl Controller, opts Options) *MainWindow {
-	s := ctl.Settings()
 	w := &MainWindow{Window: fa.NewWindow(Title), fa: fa, ctl: ctl, opts: opts, now: time.Now, do: fyne.Do,
-		notify: s.Notifications, concurrency: s.Concurrency}
+		openURL: fa.OpenURL, notify: ctl.Settings().Notifications}
 	w.build()
 	w.Window.Resize(fyne.NewSize(720, 520))
 	return w
@@ -90,8 +105,7 @@ func (w *MainWindow) Show() {
 	w.Window.RequestFocus()
 }
 
-// Notify reports whether the user wants notifications (the settings' choice, kept for this
-// session only).
+// Notify reports whether the user wants notifications (the saved setting).
 func (w *MainWindow) Notify() bool { return w.notify }
 
 // SendNotifications sends the desktop notifications the change from prev to cur deserves
@@ -122,10 +136,11 @@ func (w *MainWindow) build() {
 	w.problems = widget.NewCheck(i18n.T("window.activity.problems"), func(bool) { w.loadActivity() })
 	activity := container.NewBorder(w.problems, nil, nil, nil, container.NewVScroll(w.actList))
 
+	w.settingsTab = container.NewTabItem(i18n.T("window.tab.settings"), w.settings())
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem(i18n.T("window.tab.connections"), connections),
 		container.NewTabItem(i18n.T("window.tab.activity"), activity),
-		container.NewTabItem(i18n.T("window.tab.settings"), w.settings()),
+		w.settingsTab,
 	)
 	w.tabs.OnSelected = func(*container.TabItem) {
 		if w.tabs.SelectedIndex() == 1 {
@@ -137,7 +152,16 @@ func (w *MainWindow) build() {
 	w.Update(w.last)
 }
 
+// settings is the Settings tab, showing the saved settings; every change is saved at once
+// (saveSettings). Below them: about this app, and its logs.
 func (w *MainWindow) settings() fyne.CanvasObject {
+	s := w.ctl.Settings()
+	startup := widget.NewCheck(i18n.T("window.settings.startup"), nil)
+	startup.SetChecked(s.StartAtLogin)
+	startup.OnChanged = func(on bool) {
+		w.saveSettings(func(s *config.Settings) { s.StartAtLogin = on })
+	}
+
 	var names []string
 	for _, l := range i18n.Languages {
 		names = append(names, languageNames[l])
@@ -145,33 +169,149 @@ func (w *MainWindow) settings() fyne.CanvasObject {
 	lang := widget.NewSelect(names, nil)
 	lang.SetSelected(languageNames[i18n.Language()])
 	lang.OnChanged = func(name string) {
-		for l, n := range languageNames {
-			if n == name && l != i18n.Language() {
-				i18n.SetLanguage(l)
-				w.build()
-				if w.onLanguage != nil {
-					w.onLanguage()
-				}
+		for _, l := range i18n.Languages {
+			if languageNames[l] != name || l == i18n.Language() {
+				continue
+			}
+			if !w.saveSettings(func(s *config.Settings) { s.Language = l }) {
 				return
+			}
+			i18n.SetLanguage(l)
+			w.build()
+			if w.onLanguage != nil {
+				w.onLanguage()
+			}
+			return
+		}
+	}
+
+	notify := widget.NewCheck(i18n.T("window.settings.notifications"), nil)
+	notify.SetChecked(s.Notifications)
+	notify.OnChanged = func(on bool) {
+		if w.saveSettings(func(s *config.Settings) { s.Notifications = on }) {
+			w.notify = on
+		}
+	}
+
+	concs := slices.Clone(concurrencyChoices)
+	if s.Concurrency > 0 && !slices.Contains(concs, s.Concurrency) {
+		concs = append(concs, s.Concurrency) // set in config.json by hand
+	}
+	conc := widget.NewSelect(mapTexts(concs, concurrencyText), nil)
+	conc.SetSelected(concurrencyText(s.Concurrency))
+	conc.OnChanged = func(text string) {
+		for _, n := range concs {
+			if concurrencyText(n) == text {
+				w.saveSettings(func(s *config.Settings) { s.Concurrency = n })
 			}
 		}
 	}
-	notify := widget.NewCheck(i18n.T("window.settings.notifications"), func(on bool) { w.notify = on })
-	notify.SetChecked(w.notify)
-	conc := i18n.T("window.settings.concurrency.default")
-	if w.concurrency > 0 {
-		conc = fmt.Sprint(w.concurrency)
+
+	limits := make([]int64, len(bandwidthChoices))
+	for i, mbit := range bandwidthChoices {
+		limits[i] = mbit * bytesPerMbit
 	}
-	note := widget.NewLabel(i18n.T("window.settings.note"))
-	note.Importance = widget.LowImportance
-	return container.NewVBox(
+	if s.BandwidthLimit > 0 && !slices.Contains(limits, s.BandwidthLimit) {
+		limits = append(limits, s.BandwidthLimit)
+	}
+	limit := widget.NewSelect(mapTexts(limits, bandwidthText), nil)
+	limit.SetSelected(bandwidthText(s.BandwidthLimit))
+	limit.OnChanged = func(text string) {
+		for _, b := range limits {
+			if bandwidthText(b) == text {
+				w.saveSettings(func(s *config.Settings) { s.BandwidthLimit = b })
+			}
+		}
+	}
+
+	help := func(key string) *widget.Label {
+		l := widget.NewLabel(i18n.T(key))
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.LowImportance
+		return l
+	}
+	return container.NewVScroll(container.NewVBox(
 		widget.NewForm(
-			widget.NewFormItem(i18n.T("window.settings.language"), lang),
+			widget.NewFormItem("", startup),
 			widget.NewFormItem("", notify),
-			widget.NewFormItem(i18n.T("window.settings.concurrency"), widget.NewLabel(conc)),
+			widget.NewFormItem(i18n.T("window.settings.language"), lang),
+			widget.NewFormItem(i18n.T("window.settings.concurrency"), conc),
+			widget.NewFormItem(i18n.T("window.settings.bandwidth"), limit),
 		),
-		note,
-	)
+		help("window.settings.concurrency.help"),
+		help("window.settings.bandwidth.help"),
+		widget.NewSeparator(),
+		w.about(),
+	))
+}
+
+// saveSettings changes the saved settings through the controller and reports whether that
+// worked. If it did not, it says why in a dialog and shows the saved settings again, so no
+// control shows a choice that was not kept.
+func (w *MainWindow) saveSettings(change func(*config.Settings)) bool {
+	s := w.ctl.Settings()
+	change(&s)
+	err := w.ctl.SetSettings(s)
+	if err == nil {
+		return true
+	}
+	w.settingsTab.Content = w.settings()
+	w.tabs.Refresh()
+	dialog.ShowInformation(i18n.T("window.settings.failed"),
+		i18n.T("window.settings.failed.body", "Reason", err.Error()), w.Window)
+	return false
+}
+
+// about names the product and the build, and opens the log folder when there is one.
+func (w *MainWindow) about() fyne.CanvasObject {
+	version := w.opts.Version
+	if version == "" {
+		version = i18n.T("window.about.dev")
+	}
+	objs := []fyne.CanvasObject{
+		widget.NewLabelWithStyle(i18n.T("window.about.heading"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel(Title + " · " + i18n.T("window.about.version", "Version", version)),
+	}
+	if w.opts.Commit != "" {
+		objs = append(objs, widget.NewLabel(i18n.T("window.about.commit", "Commit", w.opts.Commit)))
+	}
+	if w.opts.LogDir != "" {
+		logs := widget.NewButtonWithIcon(i18n.T("window.about.logs"), theme.FolderOpenIcon(), func() {
+			_ = w.openURL(fileURL(w.opts.LogDir))
+		})
+		help := widget.NewLabel(i18n.T("window.about.logs.help"))
+		help.Importance = widget.LowImportance
+		objs = append(objs, container.NewHBox(logs, help))
+	}
+	return container.NewVBox(objs...)
+}
+
+func mapTexts[T any](vs []T, text func(T) string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = text(v)
+	}
+	return out
+}
+
+// concurrencyText is a number of documents sent at once as the settings offer it.
+func concurrencyText(n int) string {
+	if n <= 0 {
+		return i18n.T("window.settings.concurrency.default")
+	}
+	return strconv.Itoa(n)
+}
+
+// bandwidthText is a speed limit in Mbit/s, as internet subscriptions state speeds.
+func bandwidthText(bytesPerSec int64) string {
+	if bytesPerSec <= 0 {
+		return i18n.T("window.settings.bandwidth.none")
+	}
+	mbit := strconv.FormatFloat(float64(bytesPerSec)/bytesPerMbit, 'f', -1, 64)
+	if bytesPerSec%bytesPerMbit != 0 {
+		mbit = strconv.FormatFloat(float64(bytesPerSec)/bytesPerMbit, 'f', 1, 64)
+	}
+	return i18n.T("window.settings.bandwidth.mbit", "Mbit", mbit)
 }
 
 // Update shows a status snapshot: the connection cards follow the configured connections
@@ -238,9 +378,10 @@ func (w *MainWindow) newRow(c config.Connection) *connRow {
 	r.reconnect = widget.NewButtonWithIcon(i18n.T("window.reconnect"), theme.LoginIcon(), func() {
 		wizard.ShowReconnect(w.fa, w.ctl, r.conn)
 	})
+	r.edit = widget.NewButtonWithIcon(i18n.T("window.edit"), theme.DocumentCreateIcon(), func() { w.showEdit(r.conn) })
 	r.remove = widget.NewButtonWithIcon(i18n.T("window.remove"), theme.DeleteIcon(), func() { w.confirmRemove(r.conn) })
 	details := container.NewVBox(r.account, r.folder, r.structure, r.lastSync, r.counts, r.eta, r.warning,
-		container.NewHBox(r.reconnect, r.syncNow, r.pause, layout.NewSpacer(), r.remove))
+		container.NewHBox(r.reconnect, r.syncNow, r.pause, layout.NewSpacer(), r.edit, r.remove))
 	r.card = widget.NewCard(c.Name, "", details)
 	return r
 }
@@ -334,6 +475,135 @@ func (w *MainWindow) confirmRemove(c config.Connection) {
 	d.SetDismissText(i18n.T("window.remove.cancel"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
+}
+
+// connEditor is the dialog that changes a connection: its name, company, export folder,
+// folder structure (the wizard's choices, from present) and the accountant choice.
+type connEditor struct {
+	w    *MainWindow
+	conn config.Connection
+	dlg  *dialog.CustomDialog
+
+	name, company, folder, custom *widget.Entry
+	structure                     *widget.RadioGroup
+	accountant                    *widget.Check
+	warning, problem              *widget.Label
+	save                          *widget.Button
+}
+
+// showEdit opens the edit dialog of c.
+func (w *MainWindow) showEdit(c config.Connection) {
+	e := &connEditor{w: w, conn: c}
+	entry := func(text string) *widget.Entry {
+		en := widget.NewEntry()
+		en.SetText(text)
+		en.OnSubmitted = func(string) { e.submit() }
+		return en
+	}
+	e.name = entry(c.Name)
+	company := c.Company
+	if company == "" {
+		company = c.Name // what the engine uses for an empty company
+	}
+	e.company = entry(company)
+	e.folder = entry(c.Folder)
+	choose := widget.NewButton(i18n.T("window.edit.choose"), func() {
+		dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err == nil && u != nil {
+				e.folder.SetText(u.Path())
+			}
+		}, w.Window).Show()
+	})
+	e.structure = widget.NewRadioGroup(present.PresetLabels(), nil)
+	e.custom = entry("")
+	e.custom.SetPlaceHolder("/{company}/{year}/{month}/{file}")
+	if l := present.PresetLabel(c.Structure); l != "" {
+		e.structure.SetSelected(l)
+	} else {
+		e.custom.SetText(c.Structure)
+	}
+	e.accountant = widget.NewCheck(i18n.T("window.edit.accountant"), nil)
+	e.accountant.SetChecked(c.Accountant)
+
+	e.warning = widget.NewLabel(i18n.T("window.edit.warning"))
+	e.warning.Wrapping = fyne.TextWrapWord
+	e.warning.Importance = widget.WarningImportance
+	e.problem = widget.NewLabel("")
+	e.problem.Wrapping = fyne.TextWrapWord
+	e.problem.Importance = widget.DangerImportance
+	e.problem.Hide()
+	customHelp := widget.NewLabel(i18n.T("window.edit.custom.help"))
+	customHelp.Wrapping = fyne.TextWrapWord
+	customHelp.Importance = widget.LowImportance
+	content := container.NewVBox(
+		widget.NewForm(
+			widget.NewFormItem(i18n.T("window.edit.name"), e.name),
+			widget.NewFormItem(i18n.T("window.edit.company"), e.company),
+			widget.NewFormItem(i18n.T("window.edit.folder"), container.NewBorder(nil, nil, nil, choose, e.folder)),
+			widget.NewFormItem(i18n.T("window.edit.structure"), e.structure),
+			widget.NewFormItem(i18n.T("window.edit.custom"), container.NewVBox(e.custom, customHelp)),
+			widget.NewFormItem("", e.accountant),
+		),
+		e.warning,
+		e.problem,
+	)
+	e.dlg = dialog.NewCustomWithoutButtons(i18n.T("window.edit.title", "Name", c.Name), content, w.Window)
+	e.save = widget.NewButtonWithIcon(i18n.T("window.edit.save"), theme.DocumentSaveIcon(), e.submit)
+	e.save.Importance = widget.HighImportance
+	e.dlg.SetButtons([]fyne.CanvasObject{
+		widget.NewButtonWithIcon(i18n.T("window.edit.cancel"), theme.CancelIcon(), e.dlg.Hide), e.save,
+	})
+	e.dlg.Resize(fyne.NewSize(600, content.MinSize().Height))
+	w.editor = e
+	e.dlg.Show()
+}
+
+// submit checks the choices and saves them through the controller, which restarts the
+// connection; a problem shows in the dialog in plain words and the dialog stays open.
+func (e *connEditor) submit() {
+	c := e.conn
+	c.Name = strings.TrimSpace(e.name.Text)
+	c.Company = strings.TrimSpace(e.company.Text)
+	if c.Company == "" {
+		c.Company = c.Name
+	}
+	c.Folder = strings.TrimSpace(e.folder.Text)
+	c.Accountant = e.accountant.Checked
+	structure, _, err := present.ChosenStructure(e.structure.Selected, strings.TrimSpace(e.custom.Text))
+	c.Structure = structure
+	problem := ""
+	switch {
+	case c.Name == "":
+		problem = i18n.T("window.edit.name.empty")
+	case e.nameTaken(c.Name):
+		problem = i18n.T("window.edit.name.taken", "Name", c.Name)
+	case present.FolderProblem(c.Folder) != "":
+		problem = present.FolderProblem(c.Folder)
+	case err != nil:
+		problem = present.StructureProblem(err)
+	default:
+		if err := e.w.ctl.Edit(c); err != nil {
+			problem = i18n.T("window.edit.failed", "Reason", err.Error())
+		}
+	}
+	if problem != "" {
+		e.problem.SetText(problem)
+		e.problem.Show()
+		e.dlg.Resize(fyne.NewSize(600, e.dlg.MinSize().Height))
+		return
+	}
+	e.dlg.Hide()
+	e.w.Update(e.w.ctl.Status())
+}
+
+// nameTaken reports another connection with the same name.
+func (e *connEditor) nameTaken(name string) bool {
+	for _, o := range e.w.ctl.Connections() {
+		if o.ID != e.conn.ID && strings.EqualFold(strings.TrimSpace(o.Name), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // feedEntry is one activity entry with the connection it belongs to.

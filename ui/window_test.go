@@ -2,10 +2,13 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/app"
+	"github.com/onfact/onfact-dropbox/internal/autostart"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/demo"
 	"github.com/onfact/onfact-dropbox/sync/engine"
@@ -50,7 +54,8 @@ func demoApp(t *testing.T) (*app.App, config.Connection) {
 	t.Cleanup(func() { d.Close() })
 	tokens := &auth.MemoryStore{}
 	a, err := app.Open(app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: tokens,
-		Engine: engine.Options{Settle: 10 * time.Millisecond}, Logf: t.Logf})
+		Engine: engine.Options{Settle: 10 * time.Millisecond}, Logf: t.Logf,
+		Autostart: autostart.Entry{Dir: t.TempDir()}}) // never the user's own autostart folder
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,12 +329,7 @@ func TestLanguageSetting(t *testing.T) {
 	changed := 0
 	w.onLanguage = func() { changed++ }
 	w.tabs.SelectIndex(2)
-	var sel *widget.Select
-	for _, o := range test.LaidOutObjects(w.Window.Content()) {
-		if s, ok := o.(*widget.Select); ok {
-			sel = s
-		}
-	}
+	sel := selectWith(w.Window.Content(), "Nederlands")
 	if sel == nil || sel.Selected != "Nederlands" {
 		t.Fatalf("language choice %+v", sel)
 	}
@@ -374,10 +374,224 @@ func TestFollowShowsEverySnapshot(t *testing.T) {
 		<-got
 		close(done)
 	}()
-	follow(context.Background(), done, nil, nil, f, nil, func(prev, cur []engine.Status) {
+	follow(done, nil, nil, f, nil, func(prev, cur []engine.Status) {
 		if prev != nil || len(cur) != 2 {
 			t.Errorf("prev %v cur %v", prev, cur)
 		}
 		got <- cur
+	})
+}
+
+// selectWith finds a visible Select offering option under o.
+func selectWith(o fyne.CanvasObject, option string) *widget.Select {
+	for _, x := range test.LaidOutObjects(o) {
+		if s, ok := x.(*widget.Select); ok && s.Visible() && slices.Contains(s.Options, option) {
+			return s
+		}
+	}
+	return nil
+}
+
+// check finds a visible check box by its text under o.
+func check(o fyne.CanvasObject, text string) *widget.Check {
+	for _, x := range test.LaidOutObjects(o) {
+		if c, ok := x.(*widget.Check); ok && c.Text == text && c.Visible() {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestSettingsAreSaved snapshots the Settings tab with its About section, then changes
+// every setting: each is saved through the controller at once. When saving fails the
+// user is told in plain words and the control shows the saved choice again.
+func TestSettingsAreSaved(t *testing.T) {
+	i18n.SetLanguage("nl")
+	f := twoConnections()
+	fa := test.NewTempApp(t)
+	w := NewMainWindow(fa, f, Options{Version: "1.4.0", Commit: "abc1234", LogDir: "/home/kantoor/.local/state/onfact-dropbox"})
+	var opened []string
+	w.openURL = func(u *url.URL) error { opened = append(opened, u.String()); return nil }
+	w.Window.Resize(fyne.NewSize(720, 600))
+	w.Update(f.status)
+	w.tabs.SelectIndex(2)
+	assertMarkup(t, "settings.xml", w.Window.Canvas())
+	tab := w.Window.Content()
+	text := strings.Join(labels(tab), "\n")
+	for _, want := range []string{"Over deze app", "onFact Dropbox Sync · Versie 1.4.0", "Build abc1234", "Mbit/s"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("settings lack %q:\n%s", want, text)
+		}
+	}
+
+	test.Tap(check(tab, "Starten wanneer ik me aanmeld op deze computer"))
+	selectWith(tab, "Standaard").SetSelected("4")
+	selectWith(tab, "Geen limiet").SetSelected("5 Mbit/s")
+	test.Tap(check(tab, "Meldingen tonen als er iets nodig is"))
+	want := config.Settings{StartAtLogin: true, Concurrency: 4, BandwidthLimit: 625_000}
+	if f.settings == nil || *f.settings != want || w.Notify() {
+		t.Fatalf("saved %+v (notify %v), want %+v", f.settings, w.Notify(), want)
+	}
+	test.Tap(button(tab, "Logbestanden tonen"))
+	if len(opened) != 1 || opened[0] != "file:///home/kantoor/.local/state/onfact-dropbox" {
+		t.Fatalf("opened %q", opened)
+	}
+
+	f.failSettings = errors.New("toegang geweigerd")
+	test.Tap(check(tab, "Starten wanneer ik me aanmeld op deze computer"))
+	overlay := w.Window.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("a failed save says nothing")
+	}
+	if got := strings.Join(labels(overlay), "\n"); !strings.Contains(got, "Instelling niet bewaard") || !strings.Contains(got, "toegang geweigerd") {
+		t.Fatalf("dialog says:\n%s", got)
+	}
+	tab = w.settingsTab.Content
+	if c := check(tab, "Starten wanneer ik me aanmeld op deze computer"); c == nil || !c.Checked {
+		t.Fatal("start at login does not show the saved choice again")
+	}
+	selectWith(tab, "Geen limiet").SetSelected("1 Mbit/s")
+	if s := selectWith(w.settingsTab.Content, "Geen limiet"); s.Selected != "5 Mbit/s" || f.settings.BandwidthLimit != 625_000 {
+		t.Fatalf("limit shows %q, saved %d", s.Selected, f.settings.BandwidthLimit)
+	}
+}
+
+func TestAboutWithoutLogs(t *testing.T) {
+	i18n.SetLanguage("nl")
+	w := NewMainWindow(test.NewTempApp(t), twoConnections(), Options{})
+	w.tabs.SelectIndex(2)
+	if button(w.Window.Content(), "Logbestanden tonen") != nil {
+		t.Fatal("Show logs without a log folder")
+	}
+	if !slices.Contains(labels(w.Window.Content()), "onFact Dropbox Sync · Versie ontwikkelversie") {
+		t.Fatalf("no version: %q", labels(w.Window.Content()))
+	}
+}
+
+func TestBandwidthText(t *testing.T) {
+	i18n.SetLanguage("nl")
+	for in, want := range map[int64]string{0: "Geen limiet", 125_000: "1 Mbit/s", 2_500_000: "20 Mbit/s", 100_000: "0.8 Mbit/s"} {
+		if got := bandwidthText(in); got != want {
+			t.Errorf("bandwidthText(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEditDialog edits a connection: the dialog warns that only new documents follow a
+// new structure, explains every problem in plain words and stays open, and saves through
+// the controller once everything is right.
+func TestEditDialog(t *testing.T) {
+	i18n.SetLanguage("nl")
+	f := twoConnections()
+	fa := test.NewTempApp(t)
+	w := NewMainWindow(fa, f, Options{})
+	w.now = func() time.Time { return clock }
+	w.Window.Resize(fyne.NewSize(720, 600))
+	w.Update(f.status)
+	test.Tap(button(cardOf(w, "Acme onFact"), "Wijzigen"))
+	e := w.editor
+	if e == nil || w.Window.Canvas().Overlays().Top() == nil {
+		t.Fatal("no edit dialog")
+	}
+	assertMarkup(t, "edit.xml", w.Window.Canvas())
+	if !e.warning.Visible() || !strings.Contains(e.warning.Text, "Documenten die al in Dropbox staan, blijven waar ze zijn") {
+		t.Fatalf("warning %q", e.warning.Text)
+	}
+	if e.structure.Selected != "Per jaar en documenttype" || e.custom.Text != "" || e.company.Text != "Acme onFact" {
+		t.Fatalf("structure %q, custom %q, company %q", e.structure.Selected, e.custom.Text, e.company.Text)
+	}
+
+	problem := func(want string) {
+		t.Helper()
+		test.Tap(e.save)
+		if !e.problem.Visible() || !strings.Contains(e.problem.Text, want) {
+			t.Fatalf("problem %q, want %q", e.problem.Text, want)
+		}
+		if len(f.edits) != 0 {
+			t.Fatalf("saved %+v", f.edits)
+		}
+	}
+	problem("Deze map bestaat niet") // the fixed folder is not on this computer
+	dir := t.TempDir()
+	e.folder.SetText(dir)
+	e.name.SetText("bakkerij janssens")
+	problem(`Er is al een koppeling met de naam "bakkerij janssens"`)
+	e.name.SetText(" Acme boekhouding ")
+	e.custom.SetText("/{year}/{company}")
+	problem("De eerste map moet {company} zijn")
+	f.failEdit = errors.New("config.json kan niet geschreven worden")
+	e.custom.SetText("")
+	e.structure.SetSelected("Per jaar")
+	problem("Bewaren is niet gelukt: config.json kan niet geschreven worden")
+
+	f.failEdit = nil
+	test.Tap(e.accountant)
+	test.Tap(e.save)
+	if len(f.edits) != 1 {
+		t.Fatalf("edits %+v (problem %q)", f.edits, e.problem.Text)
+	}
+	got := f.edits[0]
+	if got.ID != "a" || got.Name != "Acme boekhouding" || got.Folder != dir || got.Structure != "year" || !got.Accountant ||
+		got.AccountEmail != "anna@acme.be" {
+		t.Fatalf("saved %+v", got)
+	}
+	if w.Window.Canvas().Overlays().Top() != nil {
+		t.Fatal("the dialog stays open after saving")
+	}
+	card := cardOf(w, "Acme boekhouding")
+	if card == nil || !slices.Contains(labels(card), "Mappen in Dropbox: per jaar") {
+		t.Fatalf("card not updated: %q", labels(w.Window.Content()))
+	}
+
+	// A custom template is shown as typed.
+	test.Tap(button(cardOf(w, "Bakkerij Janssens"), "Wijzigen"))
+	if w.editor.custom.Text != "/{company}/{customer}/{year}" || w.editor.structure.Selected != "" {
+		t.Fatalf("custom %q, preset %q", w.editor.custom.Text, w.editor.structure.Selected)
+	}
+}
+
+// TestEditAndSettingsOnTheRealApp changes the structure of a synced connection from its
+// card and two settings from the Settings tab, against the real app over the emulated
+// Dropbox: the app saves them and the connection runs on.
+func TestEditAndSettingsOnTheRealApp(t *testing.T) {
+	i18n.SetLanguage("nl")
+	a, conn := demoApp(t)
+	w := NewMainWindow(test.NewTempApp(t), a, Options{})
+	w.Window.Show()
+	w.Update(a.Status())
+
+	test.Tap(button(cardOf(w, "Demo onFact"), "Wijzigen"))
+	w.editor.structure.SetSelected("Per jaar")
+	test.Tap(w.editor.save)
+	if w.editor.problem.Visible() {
+		t.Fatalf("problem: %s", w.editor.problem.Text)
+	}
+	if c := a.Connections()[0]; c.Structure != "year" || c.Folder != conn.Folder || c.AccountID != conn.AccountID {
+		t.Fatalf("stored %+v", c)
+	}
+	waitFor(t, "the connection to run again", func() bool {
+		w.Update(a.Status())
+		return cardOf(w, "Demo onFact").Subtitle == "Alles gesynchroniseerd" &&
+			slices.Contains(labels(cardOf(w, "Demo onFact")), "Mappen in Dropbox: per jaar")
+	})
+
+	w.tabs.SelectIndex(2)
+	tab := w.settingsTab.Content
+	selectWith(tab, "Geen limiet").SetSelected("2 Mbit/s")
+	test.Tap(check(tab, "Starten wanneer ik me aanmeld op deze computer"))
+	selectWith(tab, "Standaard").SetSelected("2")
+	if s := a.Settings(); s.BandwidthLimit != 250_000 || !s.StartAtLogin || s.Concurrency != 2 {
+		t.Fatalf("settings %+v", s)
+	}
+	if w.Window.Canvas().Overlays().Top() != nil {
+		t.Fatal("a dialog opened")
+	}
+	waitFor(t, "the connection to run again", func() bool {
+		for _, s := range a.Status() {
+			if s.ID == conn.ID && s.State == engine.StateIdle {
+				return true
+			}
+		}
+		return false
 	})
 }

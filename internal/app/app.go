@@ -8,12 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"strings"
 	"sync"
 
 	"golang.org/x/oauth2"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/autostart"
 	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/service"
 	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
@@ -33,7 +37,19 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// SuggestedFolder is an export folder the wizard fills in (the demo's), or "".
 	SuggestedFolder string
+	// Autostart registers the app to start at login (autostart.Entry{} by default, the
+	// OS's own place; tests give one with a temp Dir).
+	Autostart Autostart
 }
+
+// Autostart is the OS's start-at-login registration; autostart.Entry provides it.
+type Autostart interface {
+	Enable(exe string) error
+	Disable() error
+	Enabled() (bool, error)
+}
+
+var _ Autostart = autostart.Entry{}
 
 // App runs every configured connection. Its methods are safe for concurrent use.
 type App struct {
@@ -42,6 +58,9 @@ type App struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// changeMu serializes SetSettings and Edit, which compare, apply and save.
+	changeMu sync.Mutex
 
 	mu   sync.Mutex
 	conf config.Config
@@ -62,6 +81,9 @@ func Open(opts Options) (*App, error) {
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
+	if opts.Autostart == nil {
+		opts.Autostart = autostart.Entry{}
+	}
 	conf, err := config.Load(config.Path(opts.Dir))
 	if err != nil {
 		return nil, err
@@ -69,14 +91,13 @@ func Open(opts Options) (*App, error) {
 	eo := opts.Engine
 	eo.Watch = true
 	eo.Logf = opts.Logf
-	if eo.Concurrency == 0 {
-		eo.Concurrency = conf.Settings.Concurrency
-	}
 	svc, err := service.Open(service.Options{
-		Dir:    opts.Dir,
-		APIURL: opts.Auth.Dropbox.APIURL,
-		Tokens: func(id string) (oauth2.TokenSource, error) { return opts.Auth.TokenSource(id, opts.Tokens) },
-		Engine: eo,
+		Dir:         opts.Dir,
+		APIURL:      opts.Auth.Dropbox.APIURL,
+		Tokens:      func(id string) (oauth2.TokenSource, error) { return opts.Auth.TokenSource(id, opts.Tokens) },
+		Engine:      eo,
+		Concurrency: conf.Settings.Concurrency,
+		Bandwidth:   conf.Settings.BandwidthLimit,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("onFact Dropbox Sync is already running: %w", err)
@@ -241,4 +262,113 @@ func (a *App) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	return a.update(func(c *config.Config) { c.Remove(id) })
+}
+
+// SetSettings changes the app-wide settings and saves them atomically. A change of start at
+// login is registered with the OS first: if that fails, nothing is saved and the error says
+// so. A new bandwidth limit applies at once to every upload; a new number of uploads at
+// once restarts every connection (whatever was in flight stays queued). Language and
+// notifications are the GUI's to apply.
+func (a *App) SetSettings(s config.Settings) error {
+	a.changeMu.Lock()
+	defer a.changeMu.Unlock()
+	old := a.Settings()
+	if s.StartAtLogin != old.StartAtLogin {
+		if err := a.setAutostart(s.StartAtLogin); err != nil {
+			return err
+		}
+	}
+	if err := a.update(func(c *config.Config) { c.Settings = s }); err != nil {
+		if s.StartAtLogin != old.StartAtLogin {
+			_ = a.setAutostart(old.StartAtLogin) // best effort: keep the OS in line with the file
+		}
+		return err
+	}
+	if s.BandwidthLimit != old.BandwidthLimit {
+		a.svc.SetBandwidth(s.BandwidthLimit)
+	}
+	if s.Concurrency != old.Concurrency {
+		a.svc.SetConcurrency(s.Concurrency)
+		for _, c := range a.Connections() {
+			a.Restart(c.ID)
+		}
+	}
+	return nil
+}
+
+// setAutostart registers or unregisters this executable to start at login.
+func (a *App) setAutostart(on bool) error {
+	if !on {
+		if err := a.opts.Autostart.Disable(); err != nil {
+			return fmt.Errorf("could not stop starting at login: %w", err)
+		}
+		return nil
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		err = a.opts.Autostart.Enable(exe)
+	}
+	if err != nil {
+		return fmt.Errorf("could not set up starting at login: %w", err)
+	}
+	return nil
+}
+
+// ErrNoConnection is returned by Edit for an ID no connection has.
+var ErrNoConnection = errors.New("this connection no longer exists")
+
+// Edit replaces the connection with c's ID by c, saves it and restarts it. Only the name,
+// the export folder, the structure, the company and the accountant choice may change;
+// another Dropbox account is refused, and the language, the pause and the ignore patterns
+// are kept as they are (SetPaused changes the pause). The folder must exist and the
+// structure be valid.
+//
+// Files already in Dropbox stay where they are: the engine keeps each file's Dropbox path
+// in its record, and only new or changed documents are placed by the new structure.
+func (a *App) Edit(c config.Connection) error {
+	a.changeMu.Lock()
+	defer a.changeMu.Unlock()
+	var old config.Connection
+	found := false
+	for _, o := range a.Connections() {
+		if o.ID == c.ID {
+			old, found = o, true
+		} else if strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(c.Name)) {
+			return fmt.Errorf("there is already a connection named %q", o.Name)
+		}
+	}
+	if !found {
+		return ErrNoConnection
+	}
+	if c.AccountID != old.AccountID || c.AccountEmail != old.AccountEmail || c.AccountName != old.AccountName {
+		return errors.New("a connection's Dropbox account cannot be changed: remove it and add the other Dropbox")
+	}
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return errors.New("the connection needs a name")
+	}
+	if _, err := layout.ParseStructure(c.Structure); err != nil {
+		return fmt.Errorf("folder structure %q: %w", c.Structure, err)
+	}
+	info, err := os.Stat(c.Folder)
+	if err != nil {
+		return fmt.Errorf("export folder: %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("export folder %s is a file, not a folder", c.Folder)
+	}
+	c.Language, c.Paused, c.Ignore, c.CreatedAt = old.Language, old.Paused, old.Ignore, old.CreatedAt
+	err = a.update(func(conf *config.Config) {
+		for i := range conf.Connections {
+			if conf.Connections[i].ID == c.ID {
+				c.Paused = conf.Connections[i].Paused // as it is now, not as it was read
+				conf.Connections[i] = c
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	a.Restart(c.ID)
+	return nil
 }

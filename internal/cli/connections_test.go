@@ -392,7 +392,7 @@ func TestConnectionsAddPortsTaken(t *testing.T) {
 	for _, p := range auth.LoopbackPorts() {
 		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
-			t.Skipf("port %d is in use by something else: %v", p, err)
+			t.Fatalf("port %d is in use by something else: %v", p, err)
 		}
 		defer l.Close()
 	}

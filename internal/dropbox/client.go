@@ -45,6 +45,9 @@ type Options struct {
 	// Retries is how many transient failures in a row one call absorbs (default 10, about
 	// four minutes of backoff). Interactive calls, where a person waits, take fewer.
 	Retries int
+	// Limiter, when set, caps the bytes per second of file contents sent; share one
+	// between clients to cap them together.
+	Limiter *Limiter
 }
 
 // Client talks to one Dropbox account. It is safe for concurrent use; commits are
@@ -84,7 +87,11 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 		MaxConnsPerHost:     opts.MaxConns,
 		ForceAttemptHTTP2:   true,
 	}
-	cfg := sdk.Config{Client: &http.Client{Transport: &oauth2.Transport{Source: ts, Base: transport}}}
+	var base http.RoundTripper = transport
+	if opts.Limiter != nil {
+		base = limitTransport{base: transport, lim: opts.Limiter}
+	}
+	cfg := sdk.Config{Client: &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}}
 	if opts.BaseURL != "" {
 		base := strings.TrimSuffix(opts.BaseURL, "/")
 		cfg.URLGenerator = func(_, namespace, route string) string { return base + "/2/" + namespace + "/" + route }

@@ -407,25 +407,21 @@ func (t throttledReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writeThrottled writes b, respecting the bandwidth cap, and reports bytes written.
-func writeThrottled(ctx context.Context, w io.Writer, b []byte, lim *rate.Limiter) int64 {
-	var done int64
+// writeThrottled writes b, respecting the bandwidth cap, until done or the client left.
+func writeThrottled(ctx context.Context, w io.Writer, b []byte, lim *rate.Limiter) {
 	for len(b) > 0 {
 		n := len(b)
 		if lim != nil {
 			n = min(n, lim.Burst())
 			if lim.WaitN(ctx, n) != nil {
-				return done
+				return
 			}
 		}
-		m, err := w.Write(b[:n])
-		done += int64(m)
-		if err != nil {
-			return done
+		if _, err := w.Write(b[:n]); err != nil {
+			return
 		}
 		b = b[n:]
 	}
-	return done
 }
 
 // ServeHTTP serves the API (/2/...), OAuth (/oauth2/...) and the emulator's own admin
@@ -570,16 +566,18 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, route string, in
 		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(rep.body)))
-	w.WriteHeader(rep.status)
 	body := rep.body
 	if truncate {
 		body = body[:len(body)/2]
 	}
+	// Counted before the answer leaves: a client that has its answer must find its call
+	// in the stats. The bytes out are those the emulator means to send.
+	s.count(route, rep.status, in, int64(len(body)))
+	w.WriteHeader(rep.status)
 	s.mu.Lock()
 	lim := s.bandwidth
 	s.mu.Unlock()
-	out := writeThrottled(r.Context(), w, body, lim)
-	s.count(route, rep.status, in, out)
+	writeThrottled(r.Context(), w, body, lim)
 	if truncate {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()

@@ -31,6 +31,12 @@ type Options struct {
 	APIURL string
 	Tokens TokenSources
 	Engine engine.Options
+	// Concurrency is the user's number of uploads at once per connection (0: the
+	// engine's); see SetConcurrency.
+	Concurrency int
+	// Bandwidth caps the uploads of all connections together, in bytes per second (0:
+	// no cap); see SetBandwidth.
+	Bandwidth int64
 }
 
 // StorePath is the state store inside a config folder.
@@ -42,8 +48,13 @@ type Service struct {
 	Store  *store.Store
 	Engine *engine.Engine
 
+	// limiter is shared by every connection's client, so the bandwidth cap holds for all
+	// of them together.
+	limiter *dropbox.Limiter
+
 	mu          sync.Mutex
 	commitLocks map[string]*sync.Mutex // by Dropbox account ID
+	concurrency int
 }
 
 // Open opens the state store (failing with store.ErrLocked if another instance has it) and
@@ -56,7 +67,23 @@ func Open(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine), commitLocks: map[string]*sync.Mutex{}}, nil
+	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine), limiter: dropbox.NewLimiter(opts.Bandwidth),
+		commitLocks: map[string]*sync.Mutex{}, concurrency: opts.Concurrency}, nil
+}
+
+// SetBandwidth changes the cap on uploads of all connections together, in bytes per
+// second (0: no cap). It takes effect at once, also for uploads in progress.
+func (s *Service) SetBandwidth(bytesPerSec int64) { s.limiter.SetLimit(bytesPerSec) }
+
+// Limiter is the cap shared by every connection's uploads.
+func (s *Service) Limiter() *dropbox.Limiter { return s.limiter }
+
+// SetConcurrency changes the number of uploads at once per connection (0: the engine's)
+// for connections built by Conn from now on: restart running ones to apply it.
+func (s *Service) SetConcurrency(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.concurrency = n
 }
 
 // Close closes the store; stop the connections first.
@@ -80,12 +107,18 @@ func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
 	if err != nil {
 		return engine.Conn{}, fmt.Errorf("connection %s: %w", c.Name, err)
 	}
+	s.mu.Lock()
+	override := s.concurrency
+	s.mu.Unlock()
 	concurrency := s.opts.Engine.Concurrency
+	if override > 0 {
+		concurrency = override
+	}
 	return engine.Conn{
-		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused,
+		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused, Concurrency: override,
 		Layout: layout.Layout{Structure: st, Language: lang, Company: company, Accountant: c.Accountant},
 		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(16, concurrency+4),
-			CommitLock: s.commitLock(c.AccountID)}),
+			CommitLock: s.commitLock(c.AccountID), Limiter: s.limiter}),
 	}, nil
 }
 

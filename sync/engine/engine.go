@@ -43,6 +43,9 @@ type Conn struct {
 	Ignore []string
 	Paused bool
 	Remote Remote
+	// Concurrency, when above zero, replaces Options.Concurrency for this connection (the
+	// user's setting; a change takes a restart of the connection).
+	Concurrency int
 }
 
 // Options tune the engine. Zero values take the defaults.

@@ -176,10 +176,14 @@ func (r *runner) serve(ctx context.Context) (err error) {
 	// commit, and the workers must keep uploading while the committer gathers a batch.
 	// Files waiting here hold nothing but their path.
 	jobs := make(chan job, r.e.opts.BatchSize)
-	prep := make(chan prepared, r.e.opts.Concurrency)
-	packIn := make(chan prepared, r.e.opts.Concurrency)
+	concurrency := r.e.opts.Concurrency
+	if r.c.Concurrency > 0 {
+		concurrency = r.c.Concurrency
+	}
+	prep := make(chan prepared, concurrency)
+	packIn := make(chan prepared, concurrency)
 	results := make(chan []result, 1)
-	for range r.e.opts.Concurrency {
+	for range concurrency {
 		g.Go(func() error {
 			w := worker{r: r}
 			for {
@@ -201,7 +205,7 @@ func (r *runner) serve(ctx context.Context) (err error) {
 			}
 		})
 	}
-	for range packers(r.e.opts.Concurrency) {
+	for range packers(concurrency) {
 		g.Go(func() error { return packer{r: r, in: packIn, out: prep}.serve(gctx) })
 	}
 	g.Go(func() error { return committer{r: r, in: prep, out: results}.serve(gctx) })

@@ -84,6 +84,17 @@ func (o *owners) place(l layout.Layout, f layout.File, exists func(local string)
 	return remote, key
 }
 
+// keep gives back the path place chose for local (placed) and records that local holds
+// kept, where it already is in Dropbox.
+func (o *owners) keep(local, placed, kept string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.byKey[placed] == local {
+		delete(o.byKey, placed)
+	}
+	o.byKey[kept] = local
+}
+
 // worker reads, hashes and uploads queued files.
 type worker struct {
 	r *runner
@@ -140,8 +151,13 @@ func (w worker) prepare(ctx context.Context, path string, attempts int) prepared
 	}
 	rec := store.FileRecord{Size: info.Size(), ModTime: info.ModTime().UnixNano(), Hash: hash, RemotePath: remote}
 
-	// Unchanged content already at the right place: record the new size/mtime, send nothing.
-	if old, ok, err := r.st.File(path); err == nil && ok && old.Failure == "" && old.Hash == hash && layout.FoldKey(old.RemotePath) == key {
+	// Unchanged content already in Dropbox: record the new size/mtime, send nothing. The
+	// file stays where it was sent even if the connection's structure has changed since
+	// (only new and changed documents follow a new structure), so it keeps its old path.
+	if old, ok, err := r.st.File(path); err == nil && ok && old.Failure == "" && old.RemotePath != "" && old.Hash == hash {
+		if oldKey := layout.FoldKey(old.RemotePath); oldKey != key {
+			r.owners.keep(path, key, oldKey)
+		}
 		old.Size, old.ModTime = rec.Size, rec.ModTime
 		return prepared{path: path, update: &store.Update{Path: path, Record: &old, Dequeue: true}, res: result{path: path, outcome: outDone}}
 	}

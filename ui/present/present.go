@@ -1,6 +1,8 @@
 // Package present turns the engine's status snapshots and activity entries into the words
-// and the icon kind the tray and the main window show. It imports no GUI toolkit: every
-// function is pure (the clock is a parameter), so it is table-tested without a display.
+// and the icon kind the tray and the main window show, and offers the choices of a
+// connection (choices.go). It imports no GUI toolkit: every function is pure (the clock is a
+// parameter) except FolderProblem, which looks at the disk, so it is table-tested without a
+// display.
 package present
 
 import (

@@ -444,9 +444,8 @@ func accountText(c config.Connection) string {
 }
 
 func structureText(s string) string {
-	switch s {
-	case "year", "year-type", "type-year":
-		return i18n.T("structure." + s)
+	if label := present.PresetLabel(s); label != "" {
+		return label
 	}
 	return i18n.T("structure.custom", "Template", s)
 }

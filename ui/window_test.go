@@ -151,7 +151,7 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 		t.Fatalf("state %q", card.Subtitle)
 	}
 	got := strings.Join(labels(card), "\n")
-	for _, want := range []string{"Exportmap: " + conn.Folder, "Mappen in Dropbox: per jaar en soort document",
+	for _, want := range []string{"Exportmap: " + conn.Folder, "Mappen in Dropbox: Per jaar en documenttype",
 		"Dropbox-account: " + conn.AccountEmail, "Laatst gesynchroniseerd: zonet"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("card lacks %q:\n%s", want, got)
@@ -539,7 +539,7 @@ func TestEditDialog(t *testing.T) {
 		t.Fatal("the dialog stays open after saving")
 	}
 	card := cardOf(w, "Acme boekhouding")
-	if card == nil || !slices.Contains(labels(card), "Mappen in Dropbox: per jaar") {
+	if card == nil || !slices.Contains(labels(card), "Mappen in Dropbox: Per jaar") {
 		t.Fatalf("card not updated: %q", labels(w.Window.Content()))
 	}
 
@@ -572,7 +572,7 @@ func TestEditAndSettingsOnTheRealApp(t *testing.T) {
 	waitFor(t, "the connection to run again", func() bool {
 		w.Update(a.Status())
 		return cardOf(w, "Demo onFact").Subtitle == "Alles gesynchroniseerd" &&
-			slices.Contains(labels(cardOf(w, "Demo onFact")), "Mappen in Dropbox: per jaar")
+			slices.Contains(labels(cardOf(w, "Demo onFact")), "Mappen in Dropbox: Per jaar")
 	})
 
 	w.tabs.SelectIndex(2)

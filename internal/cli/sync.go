@@ -55,6 +55,8 @@ func openService(watch bool, logf func(string, ...any)) (*service.Service, confi
 		APIURL: cfg.Dropbox.APIURL,
 		Tokens: func(id string) (oauth2.TokenSource, error) { return cfg.TokenSource(id, auth.Keychain{}) },
 		Engine: engine.Options{Watch: watch, Concurrency: s.conf.Settings.Concurrency, Logf: logf},
+		// The settings' cap holds for the headless commands too: the office line is the same.
+		Bandwidth: s.conf.Settings.BandwidthLimit,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		err = errors.New("onFact Dropbox Sync is already running on this computer; stop it first, or use its window")

@@ -14,6 +14,7 @@ import (
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
+	"github.com/onfact/onfact-dropbox/ui/present"
 )
 
 // Step 4: connect Dropbox. The step shows one of: the start (a button that opens the
@@ -245,12 +246,12 @@ func (w *wizard) finish(res auth.Result, err error, pasting bool) {
 		AccountID: res.Account.ID, AccountName: res.Account.Name, AccountEmail: res.Account.Email,
 		CreatedAt: time.Now().UTC(),
 	}
-	st, err := w.chosenStructure()
+	structure, _, err := w.chosenStructure()
 	if err != nil { // checked before this step; a custom template cannot change here
-		w.setMsg(structureProblem(err))
+		w.setMsg(present.StructureProblem(err))
 		return
 	}
-	conn.Structure = st.String()
+	conn.Structure = structure
 	if err := w.ctl.Add(conn); err != nil {
 		w.setMsg(i18n.T("wizard.err.save"))
 		return

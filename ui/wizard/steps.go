@@ -2,10 +2,6 @@ package wizard
 
 import (
 	"context"
-	"errors"
-	"io"
-	"io/fs"
-	"os"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
+	"github.com/onfact/onfact-dropbox/ui/present"
 )
 
 // previewLimit is how many example paths step 3 shows.
@@ -91,39 +88,14 @@ func (w *wizard) folderPage() fyne.CanvasObject {
 	)
 }
 
-// folderProblem says in plain words why dir cannot be the export folder ("" if it can).
-func folderProblem(dir string) string {
-	if dir == "" {
-		return i18n.T("wizard.folder.empty")
-	}
-	info, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return i18n.T("wizard.folder.missing")
-	case err != nil:
-		return i18n.T("wizard.folder.unreadable")
-	case !info.IsDir():
-		return i18n.T("wizard.folder.file")
-	}
-	f, err := os.Open(dir)
-	if err == nil {
-		_, err = f.ReadDir(1)
-		f.Close()
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return i18n.T("wizard.folder.unreadable")
-	}
-	return ""
-}
-
-func (w *wizard) checkFolder() string { return folderProblem(trimmed(w.folder)) }
+func (w *wizard) checkFolder() string { return present.FolderProblem(trimmed(w.folder)) }
 
 // countDocuments shows, in the background, how many documents the folder holds.
 func (w *wizard) countDocuments() {
 	w.folderGen++
 	gen := w.folderGen
 	dir := trimmed(w.folder)
-	if dir == "" || folderProblem(dir) != "" {
+	if dir == "" || present.FolderProblem(dir) != "" {
 		w.folderInfo.SetText("")
 		return
 	}
@@ -150,21 +122,11 @@ func (w *wizard) countDocuments() {
 
 // Step 3: the folder structure in Dropbox.
 
-// presetChoices are the presets in the order shown.
-var presetChoices = []struct{ preset, label string }{
-	{layout.PresetYear, "wizard.structure.year"},
-	{layout.PresetYearType, "wizard.structure.yeartype"},
-	{layout.PresetTypeYear, "wizard.structure.typeyear"},
-}
-
 func (w *wizard) structurePage() fyne.CanvasObject {
-	var labels []string
-	for _, p := range presetChoices {
-		labels = append(labels, i18n.T(p.label))
-	}
+	labels := present.PresetLabels()
 	w.structure = widget.NewRadioGroup(labels, func(string) { w.refreshPreview() })
 	w.structure.Required = true
-	w.structure.SetSelected(labels[1]) // year-type, the product's default
+	w.structure.SetSelected(present.PresetLabel(layout.PresetYearType)) // the product's default
 	w.custom = widget.NewEntry()
 	w.custom.SetPlaceHolder("/{company}/{year}/{month}/{file}")
 	w.custom.OnChanged = func(string) { w.refreshPreview() }
@@ -188,17 +150,10 @@ func (w *wizard) structurePage() fyne.CanvasObject {
 	)
 }
 
-// chosenStructure is the custom template when one is typed, else the chosen preset.
-func (w *wizard) chosenStructure() (layout.Structure, error) {
-	if t := trimmed(w.custom); t != "" {
-		return layout.ParseStructure(t)
-	}
-	for _, p := range presetChoices {
-		if i18n.T(p.label) == w.structure.Selected {
-			return layout.ParseStructure(p.preset)
-		}
-	}
-	return layout.ParseStructure(layout.PresetYearType)
+// chosenStructure is the custom template when one is typed, else the chosen preset: the
+// setting to save and the parsed structure.
+func (w *wizard) chosenStructure() (string, layout.Structure, error) {
+	return present.ChosenStructure(w.structure.Selected, trimmed(w.custom))
 }
 
 func (w *wizard) layout(st layout.Structure) layout.Layout {
@@ -206,8 +161,8 @@ func (w *wizard) layout(st layout.Structure) layout.Layout {
 }
 
 func (w *wizard) checkStructure() string {
-	if _, err := w.chosenStructure(); err != nil {
-		return structureProblem(err)
+	if _, _, err := w.chosenStructure(); err != nil {
+		return present.StructureProblem(err)
 	}
 	return ""
 }
@@ -222,10 +177,10 @@ func (w *wizard) refreshPreview() {
 	}
 	w.previewGen++
 	gen := w.previewGen
-	st, err := w.chosenStructure()
+	_, st, err := w.chosenStructure()
 	if err != nil {
 		w.previewCancel = nil
-		w.customErr.SetText(structureProblem(err))
+		w.customErr.SetText(present.StructureProblem(err))
 		if !w.customErr.Visible() {
 			w.customErr.Show()
 			w.relayout()
@@ -271,32 +226,6 @@ func previewText(res layout.PreviewResult, err error) string {
 		lines = append(lines, i18n.N("wizard.preview.more", more))
 	}
 	return strings.Join(lines, "\n")
-}
-
-// structureProblem explains a refused template in plain words.
-func structureProblem(err error) string {
-	var se *layout.StructureError
-	if !errors.As(err, &se) {
-		return i18n.T("wizard.structure.err.other")
-	}
-	keys := map[error]string{
-		layout.ErrEmptyStructure:     "wizard.structure.err.empty",
-		layout.ErrUnknownPlaceholder: "wizard.structure.err.placeholder",
-		layout.ErrUnbalancedBraces:   "wizard.structure.err.braces",
-		layout.ErrCompanyNotFirst:    "wizard.structure.err.company",
-		layout.ErrEmptySegment:       "wizard.structure.err.emptyfolder",
-		layout.ErrDotSegment:         "wizard.structure.err.folder",
-		layout.ErrFileNotLast:        "wizard.structure.err.file",
-		layout.ErrInvalidCharacter:   "wizard.structure.err.character",
-		layout.ErrInvalidLiteral:     "wizard.structure.err.folder",
-		layout.ErrStructureTooLong:   "wizard.structure.err.long",
-		layout.ErrTooManySegments:    "wizard.structure.err.long",
-	}
-	key, ok := keys[se.Err]
-	if !ok {
-		key = "wizard.structure.err.other"
-	}
-	return i18n.T(key, "Detail", se.Detail)
 }
 
 // uiLanguage is the language of the {type} folders: the app's language at creation.

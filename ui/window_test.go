@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,19 +59,8 @@ func demoApp(t *testing.T) (*app.App, config.Connection) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	res, err := d.Auth.Connect(context.Background(), auth.Options{Language: "nl", OpenBrowser: func(ctx context.Context, u string) error {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err
-	}})
+	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
 	if err != nil {
-		t.Fatal(err)
-	}
-	conn := config.Connection{ID: config.NewID(), Name: "Demo onFact", Folder: d.Export, Structure: "year-type",
-		Company: "Demo BV", Language: "nl", AccountID: res.Account.ID, AccountEmail: res.Account.Email}
-	if err := tokens.Save(conn.ID, res.Token); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Add(conn); err != nil {

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/onfact/onfact-dropbox/auth"
-	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/demo"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 )
@@ -29,19 +27,8 @@ func TestDemoConnectSyncPauseRemove(t *testing.T) {
 	defer a.Close()
 
 	// Connect: the emulated Dropbox approves by itself, the "browser" follows redirects.
-	res, err := d.Auth.Connect(context.Background(), auth.Options{Language: "nl", OpenBrowser: func(ctx context.Context, u string) error {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err
-	}})
+	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
 	if err != nil {
-		t.Fatal(err)
-	}
-	conn := config.Connection{ID: config.NewID(), Name: "Demo onFact", Folder: d.Export, Structure: "year-type",
-		Company: "Demo BV", Language: "nl", AccountID: res.Account.ID, AccountEmail: res.Account.Email}
-	if err := tokens.Save(conn.ID, res.Token); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Add(conn); err != nil {

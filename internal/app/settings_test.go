@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,19 +35,8 @@ func connected(t *testing.T, opts Options) (*App, *demo.Demo, config.Connection)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	res, err := d.Auth.Connect(context.Background(), auth.Options{Language: "nl", OpenBrowser: func(ctx context.Context, u string) error {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err
-	}})
+	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
 	if err != nil {
-		t.Fatal(err)
-	}
-	conn := config.Connection{ID: config.NewID(), Name: "Demo onFact", Folder: d.Export, Structure: layout.PresetYearType,
-		Company: "Demo BV", Language: "nl", AccountID: res.Account.ID, AccountEmail: res.Account.Email}
-	if err := tokens.Save(conn.ID, res.Token); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Add(conn); err != nil {

@@ -140,7 +140,7 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 	}
 	got := strings.Join(labels(card), "\n")
 	for _, want := range []string{"Exportmap: " + conn.Folder, "Mappen in Dropbox: Per jaar en documenttype",
-		"Dropbox-account: " + conn.AccountEmail, "Laatst gesynchroniseerd: zonet"} {
+		"Dropbox-account: Demo Gebruiker (" + conn.AccountEmail + ")", "Laatst gesynchroniseerd: zonet"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("card lacks %q:\n%s", want, got)
 		}

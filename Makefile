@@ -2,7 +2,20 @@
 # Debian/Ubuntu machine lacks first (scripts/deps.sh).
 GO ?= go
 
-.PHONY: run test deps vet build build-windows emulator bench
+# The version comes from FyneApp.toml, the commit from git ("-dirty" when the work tree has
+# uncommitted changes); every build below passes both to main.version and main.commit.
+# Override on the command line: make package-windows VERSION=1.2.3.
+VERSION = $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+COMMIT = $(shell git describe --always --dirty --abbrev=12 --exclude='*' 2>/dev/null || echo none)
+# APP_KEY builds the Dropbox app key in (see the README, "Registering a Dropbox app key").
+LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT) \
+	$(if $(APP_KEY),-X github.com/onfact/onfact-dropbox/auth.AppKey=$(APP_KEY))
+
+# The fyne tool for packaging, pinned and installed into bin/ on first use.
+FYNE_VERSION := v1.7.4
+FYNE := $(CURDIR)/bin/fyne-$(FYNE_VERSION)/fyne
+
+.PHONY: run test deps vet build build-windows package package-linux package-windows emulator bench
 
 deps:
 	@bash scripts/deps.sh
@@ -13,12 +26,26 @@ run: deps
 	$(GO) run . $(if $(ONFACT_DROPBOX_APP_KEY),,--demo)
 
 build: deps
-	$(GO) build -o bin/onfact-dropbox .
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/onfact-dropbox .
 
 # The Windows binary, cross-built with MinGW; -H=windowsgui: no console window.
 build-windows: deps
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
-		$(GO) build -ldflags "-H=windowsgui" -o bin/onfact-dropbox.exe .
+		$(GO) build -ldflags "-H=windowsgui $(LDFLAGS)" -o bin/onfact-dropbox.exe .
+
+# What users install, in dist/ (scripts/package.sh says what each holds): the Linux tarball
+# with the .desktop entry and icon, and the Windows .exe with the icon embedded and no
+# console window. Release builds: -trimpath, no symbol table, Fyne's release mode.
+package: package-linux package-windows
+
+package-linux: deps $(FYNE)
+	FYNE=$(FYNE) VERSION=$(VERSION) COMMIT=$(COMMIT) APP_KEY=$(APP_KEY) bash scripts/package.sh linux
+
+package-windows: deps $(FYNE)
+	FYNE=$(FYNE) VERSION=$(VERSION) COMMIT=$(COMMIT) APP_KEY=$(APP_KEY) bash scripts/package.sh windows
+
+$(FYNE):
+	GOBIN=$(dir $(FYNE)) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_VERSION)
 
 emulator:
 	$(GO) run ./cmd/dropbox-emulator

@@ -15,13 +15,15 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/cli"
 )
 
-// version and commit are set by the build: -ldflags "-X main.version=1.2.3 -X main.commit=abc".
+// version and commit are set by the build: -ldflags "-X main.version=1.2.3 -X main.commit=abc"
+// (the Makefile does); buildVersion fills in what a plain go build leaves unset.
 var (
 	version = "dev"
 	commit  = "none"
 )
 
 func main() {
+	version, commit = buildVersion()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

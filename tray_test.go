@@ -3,19 +3,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,15 +28,8 @@ import (
 // `go test ./...` runs at the same time on the session bus (ui's TestTrayHostOnPrivateBus
 // takes the same name there).
 
-// Generous deadlines: the app is a cgo/OpenGL program starting on a loaded 2-core machine,
-// maybe under -race. They bound a hang; they assert nothing about speed.
-const (
-	trayStartDeadline  = 3 * time.Minute // from exec to the tray item registered, the menu filled
-	trayWindowDeadline = 90 * time.Second
-	trayExitDeadline   = 90 * time.Second
-	trayPollEvery      = 100 * time.Millisecond
-	trayCallDeadline   = 30 * time.Second // one D-Bus call to the app, so a hung app fails the test
-)
+// trayCallDeadline bounds one D-Bus call to the app, so a hung app fails the test.
+const trayCallDeadline = 30 * time.Second
 
 const (
 	sniWatcherName = "org.kde.StatusNotifierWatcher"
@@ -58,11 +43,10 @@ const (
 // StatusNotifierItem and exports the menu tray.go builds (in Dutch, the default), clicks
 // Open and sees the main window appear, then clicks Quit and sees the process exit cleanly.
 func TestTrayMenuOverDBus(t *testing.T) {
-	trayRequireDesktop(t)
-	addr := trayPrivateBus(t)
+	addr := privateBus(t)
 	conn := trayConnect(t, addr)
 	w := ownSNIWatcher(t, conn)
-	app := startTrayDemo(t, addr)
+	app := startApp(t, addr, "--demo")
 	words := trayWords(t, "tray", "nl")
 	wizardTitle := trayWords(t, "wizard", "nl")["wizard.title"]
 
@@ -72,8 +56,8 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	case item = <-w.registered:
 	case <-app.exited:
 		t.Fatalf("the app exited before registering a tray item: %v", app.err)
-	case <-time.After(trayStartDeadline):
-		t.Fatalf("no StatusNotifierItem registered with the watcher within %v", trayStartDeadline)
+	case <-time.After(appStartDeadline):
+		t.Fatalf("no StatusNotifierItem registered with the watcher within %v", appStartDeadline)
 	}
 	var pid uint32
 	if err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, item.service).Store(&pid); err != nil {
@@ -109,7 +93,7 @@ func TestTrayMenuOverDBus(t *testing.T) {
 		{Label: menuSeparator},
 		{Label: words["tray.menu.quit"], Enabled: true},
 	}
-	app.waitFor(t, "tray menu "+fmt.Sprint(want), trayStartDeadline, func() (bool, error) {
+	app.waitFor(t, "tray menu "+fmt.Sprint(want), appStartDeadline, func() (bool, error) {
 		_, root, err := menu.layout()
 		if err != nil {
 			return false, err
@@ -122,110 +106,33 @@ func TestTrayMenuOverDBus(t *testing.T) {
 
 	// A first start has no Dropbox, so the wizard opens on its own; the main window stays
 	// hidden: with a tray the app lives there until someone clicks Open.
-	app.waitFor(t, "wizard window "+strconv.Quote(wizardTitle), trayWindowDeadline, func() (bool, error) {
-		return trayWindowShown(app.cmd.Process.Pid, wizardTitle)
+	app.waitFor(t, "wizard window "+strconv.Quote(wizardTitle), appWindowDeadline, func() (bool, error) {
+		return app.shown(wizardTitle)
 	})
-	if shown, err := trayWindowShown(app.cmd.Process.Pid, ui.Title); err != nil || shown {
+	if shown, err := app.shown(ui.Title); err != nil || shown {
 		t.Fatalf("the main window shows before Open was clicked (err %v)", err)
 	}
 
 	menu.click(t, words["tray.menu.open"])
-	app.waitFor(t, "main window "+strconv.Quote(ui.Title), trayWindowDeadline, func() (bool, error) {
-		return trayWindowShown(app.cmd.Process.Pid, ui.Title)
+	app.waitFor(t, "main window "+strconv.Quote(ui.Title), appWindowDeadline, func() (bool, error) {
+		return app.shown(ui.Title)
 	})
 
 	menu.click(t, words["tray.menu.quit"])
-	select {
-	case <-app.exited:
-		if app.err != nil {
-			t.Fatalf("the app did not exit cleanly after Quit: %v", app.err)
-		}
-	case <-time.After(trayExitDeadline):
-		t.Fatalf("the app still runs %v after Quit was clicked", trayExitDeadline)
-	}
+	app.waitExit(t)
 }
 
 // TestTrayAbsentShowsMainWindow starts the app where no tray host exists (bare GNOME, i3):
 // the main window must show as a normal window at start, or the app would run invisibly.
 func TestTrayAbsentShowsMainWindow(t *testing.T) {
-	trayRequireDesktop(t)
-	addr := trayPrivateBus(t)
+	addr := privateBus(t)
 	conn := trayConnect(t, addr)
 	var owned bool
 	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, sniWatcherName).Store(&owned); err != nil || owned {
 		t.Fatalf("%s is owned on a fresh private bus (err %v)", sniWatcherName, err)
 	}
-	app := startTrayDemo(t, addr)
-	app.waitFor(t, "main window "+strconv.Quote(ui.Title), trayStartDeadline, func() (bool, error) {
-		return trayWindowShown(app.cmd.Process.Pid, ui.Title)
-	})
-}
-
-// trayRequireDesktop fails the test, saying why, where there is no X display to show windows on
-// or the tools the test drives are missing. CI always has them; the test is never skipped.
-func trayRequireDesktop(t *testing.T) {
-	t.Helper()
-	if os.Getenv("DISPLAY") == "" {
-		t.Fatal("no DISPLAY: run the tests under scripts/desktop-session.sh (Xvfb and a D-Bus session)")
-	}
-	for _, tool := range []string{"dbus-daemon", "xdotool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: install it with scripts/deps.sh", tool)
-		}
-	}
-}
-
-// trayBusConfig is a bare session bus: anyone may own any name and call anything, and no
-// service is activated on demand, so nothing but the test and the app is on it.
-const trayBusConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`
-
-// trayPrivateBus starts a D-Bus daemon for this test alone and returns its address; it is
-// stopped when the test ends.
-func trayPrivateBus(t *testing.T) string {
-	t.Helper()
-	// A short folder of its own: a unix socket path is limited to about 100 bytes.
-	dir, err := os.MkdirTemp("", "tray-bus-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, trayBusConfig, dir), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	// The daemon prints its address once it listens; it blocks on nothing else.
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr := strings.TrimSpace(line)
-	if addr == "" {
-		t.Fatalf("dbus-daemon gave no address: %v\n%s", err, stderr.Bytes())
-	}
-	return addr
+	app := startApp(t, addr, "--demo")
+	app.window(t, ui.Title)
 }
 
 // trayConnect opens a connection to the bus at addr, closed when the test ends.
@@ -447,110 +354,6 @@ func (m trayMenu) click(t *testing.T, label string) {
 	t.Fatalf("the menu kept changing while clicking %q", label)
 }
 
-// trayApp is the binary started by startTrayDemo.
-type trayApp struct {
-	cmd    *exec.Cmd
-	out    *trayOutput
-	exited chan struct{} // closed when the process has exited; err is set then
-	err    error
-}
-
-// startTrayDemo starts the real binary with --demo on the bus at addr, with its own home,
-// settings, cache and temporary folders and the Dutch locale, so it touches nothing of the
-// user's. The process is killed when the test ends, and its output logged if the test failed.
-func startTrayDemo(t *testing.T, addr string) *trayApp {
-	t.Helper()
-	bin := binary(t)
-	home, tmp := t.TempDir(), t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "TMPDIR",
-			"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "DBUS_SESSION_BUS_ADDRESS":
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
-		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"),
-		"TMPDIR="+tmp, // the demo's throwaway folders
-		"LANG=nl_BE.UTF-8",
-		"DBUS_SESSION_BUS_ADDRESS="+addr,
-	)
-	a := &trayApp{cmd: exec.Command(bin, "--demo"), out: &trayOutput{}, exited: make(chan struct{})}
-	a.cmd.Env = env
-	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("start %s --demo: %v", bin, err)
-	}
-	go func() {
-		a.err = a.cmd.Wait()
-		close(a.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-a.exited:
-		default:
-			a.cmd.Process.Kill()
-			<-a.exited
-		}
-		if t.Failed() {
-			t.Logf("output of the app:\n%s", a.out.String())
-		}
-	})
-	return a
-}
-
-// waitFor polls cond until it holds, failing the test if the deadline passes or the app
-// exits first. The last error cond returned is reported with the failure.
-func (a *trayApp) waitFor(t *testing.T, what string, deadline time.Duration, cond func() (bool, error)) {
-	t.Helper()
-	tick := time.NewTicker(trayPollEvery)
-	defer tick.Stop()
-	timeout := time.After(deadline)
-	var last error
-	for {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		last = err
-		select {
-		case <-tick.C:
-		case <-a.exited:
-			t.Fatalf("the app exited (%v) while waiting for %s (last error: %v)", a.err, what, last)
-		case <-timeout:
-			t.Fatalf("no %s within %v (last error: %v)", what, deadline, last)
-		}
-	}
-}
-
-// trayWindowShown reports whether process pid shows (maps) a window titled exactly title on
-// the X display. Windows are matched by pid, which GLFW sets as _NET_WM_PID, so windows of
-// other tests on the same display never count.
-func trayWindowShown(pid int, title string) (bool, error) {
-	cmd := exec.Command("xdotool", "search", "--all", "--onlyvisible",
-		"--pid", strconv.Itoa(pid), "--name", "^"+regexp.QuoteMeta(title)+"$")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if len(bytes.TrimSpace(out)) > 0 {
-		return true, nil
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() == 0 {
-		return false, nil // xdotool's "no such window"
-	}
-	if err == nil {
-		err = errors.New("no output")
-	}
-	return false, fmt.Errorf("xdotool search: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
-}
-
 // trayWords reads the app's words for area ("tray", "wizard") in lang from the embedded
 // translation files, so the test follows the translators. Plural messages are left out.
 func trayWords(t *testing.T, area, lang string) map[string]string {
@@ -571,23 +374,4 @@ func trayWords(t *testing.T, area, lang string) map[string]string {
 		}
 	}
 	return words
-}
-
-// trayOutput is a bytes.Buffer safe to write from the process's output copier while a
-// failing test reads it.
-type trayOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *trayOutput) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *trayOutput) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -375,3 +375,25 @@ func trayWords(t *testing.T, area, lang string) map[string]string {
 	}
 	return words
 }
+
+// TestTrayHostArrivesLater starts the app before any tray host, as at a login where the
+// desktop's panel comes up after the apps: the main window shows at first, and once a tray
+// host appears the app registers its tray item there and its window hides on close.
+func TestTrayHostArrivesLater(t *testing.T) {
+	addr := privateBus(t)
+	conn := trayConnect(t, addr)
+	app := startApp(t, addr, "--demo")
+	app.window(t, ui.Title)
+
+	w := ownSNIWatcher(t, conn)
+	select {
+	case <-w.registered:
+	case <-app.exited:
+		t.Fatalf("the app exited before registering a tray item: %v", app.err)
+	case <-time.After(appStartDeadline):
+		t.Fatalf("no StatusNotifierItem registered within %v of the tray host appearing", appStartDeadline)
+	}
+	app.waitFor(t, "the app to move to the tray", appStartDeadline, func() (bool, error) {
+		return strings.Contains(app.out.String(), "a tray appeared"), nil
+	})
+}

@@ -63,6 +63,33 @@ type Options struct {
 	Shows <-chan struct{}
 }
 
+// A desktop's tray host may come up after the app: at login the panel often starts after
+// the apps started at login. An app started without one keeps looking for trayWait.
+const (
+	trayWait      = 2 * time.Minute
+	trayWaitEvery = 2 * time.Second
+)
+
+// waitForTrayHost reports whether a tray host turned up within trayWait (false if done was
+// closed first).
+func waitForTrayHost(done <-chan struct{}) bool {
+	tick := time.NewTicker(trayWaitEvery)
+	defer tick.Stop()
+	timeout := time.After(trayWait)
+	for {
+		select {
+		case <-done:
+			return false
+		case <-timeout:
+			return false
+		case <-tick.C:
+			if TrayHost() {
+				return true
+			}
+		}
+	}
+}
+
 // refreshEvery re-renders the last snapshot so relative times ("2 minuten geleden") stay true.
 const refreshEvery = 30 * time.Second
 
@@ -72,7 +99,8 @@ const refreshEvery = 30 * time.Second
 // With a tray (always on Windows and macOS; on Linux when a StatusNotifierWatcher owns its
 // name on the session bus) the app lives in the tray: closing the main window hides it, and
 // the first start without any Dropbox opens the wizard. Without a tray host the main window
-// stays open as a normal window and closing it quits, so nobody loses the app.
+// stays open as a normal window and closing it quits, so nobody loses the app; a tray host
+// that turns up within trayWait (a panel starting after the app at login) gets the tray.
 func Run(ctx context.Context, a *app.App, opts Options) error {
 	i18n.SetLanguage(a.Settings().Language)
 	fa := fyneapp.NewWithID(AppID)
@@ -81,7 +109,8 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 	mw := NewMainWindow(fa, a, opts)
 	desk, isDesktop := fa.(desktop.App)
 	var tray *Tray
-	if isDesktop && TrayHost() {
+	lookForTray := false
+	if isDesktop {
 		// Quit through the driver, as Fyne's own tray Quit does: fyne.App.Quit first closes
 		// every window, and a mouse event still queued for one of them (a window just mapped
 		// under the pointer) then crashes Fyne 2.7.1 in processMouseMoved (fyne-io/fyne#5981).
@@ -93,10 +122,17 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 		// Fyne 2.7 sets no tooltip; fyne.io/systray, which it drives, has one.
 		tray.tooltip = systray.SetTooltip
 		fa.Lifecycle().SetOnStarted(func() { tray.Update(mw.last) })
-		mw.Window.SetCloseIntercept(mw.Window.Hide)
 		mw.onLanguage = func() { tray.Update(mw.last) }
+		// The tray item is offered even without a tray host: fyne.io/systray registers it
+		// with a host that turns up later. Until then the window is the only way to the app.
+		if TrayHost() {
+			mw.Window.SetCloseIntercept(mw.Window.Hide)
+		} else {
+			mw.Window.SetMaster() // closing the only way to the app quits it
+			lookForTray = true
+		}
 	} else {
-		mw.Window.SetMaster() // closing the only way to the app quits it
+		mw.Window.SetMaster()
 	}
 
 	first := a.Status()
@@ -105,7 +141,7 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 		tray.Update(first)
 	}
 	mw.SendNotifications(nil, first)
-	if tray == nil {
+	if tray == nil || lookForTray {
 		mw.Window.Show()
 	}
 	if len(a.Connections()) == 0 {
@@ -114,6 +150,16 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	if lookForTray {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if waitForTrayHost(done) {
+				log.Print("a tray appeared: closing the window now hides it")
+				fyne.Do(func() { mw.Window.SetCloseIntercept(mw.Window.Hide) })
+			}
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		// The session ends (SIGTERM at logout): quit as the tray's Quit does.

@@ -13,10 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onfact/onfact-dropbox/internal/syncbuf"
 )
 
 // The tests in smoke_test.go and tray_test.go run the real binary under the X server the
@@ -36,8 +37,8 @@ const (
 // appProcess is the binary started by startApp.
 type appProcess struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer // stdout and stderr
-	exited chan struct{} // closed when the process has exited; err is set then
+	out    *syncbuf.Buffer // stdout and stderr
+	exited chan struct{}   // closed when the process has exited; err is set then
 	err    error
 	// opened is the file the fake xdg-open appends each address the app opens to.
 	opened string
@@ -57,7 +58,7 @@ func startApp(t *testing.T, bus string, args ...string) *appProcess {
 		bus = privateBus(t)
 	}
 	home, tmp, fake := t.TempDir(), t.TempDir(), t.TempDir()
-	a := &appProcess{cmd: exec.Command(bin, args...), out: &lockedBuffer{}, exited: make(chan struct{}),
+	a := &appProcess{cmd: exec.Command(bin, args...), out: &syncbuf.Buffer{}, exited: make(chan struct{}),
 		opened: filepath.Join(fake, "opened")}
 	script := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '" + a.opened + "'\n"
 	if err := os.WriteFile(filepath.Join(fake, "xdg-open"), []byte(script), 0o755); err != nil {
@@ -261,22 +262,4 @@ func privateBus(t *testing.T) string {
 		t.Fatalf("dbus-daemon gave no address: %v\n%s", err, stderr.Bytes())
 	}
 	return addr
-}
-
-// lockedBuffer is the app's output: written by exec's copying goroutine, read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

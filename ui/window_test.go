@@ -90,22 +90,23 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 func cardOf(w *MainWindow, name string) *widget.Card {
-	for _, o := range test.LaidOutObjects(w.Window.Content()) {
-		if c, ok := o.(*widget.Card); ok && c.Title == name {
-			return c
+	return find(w.Window.Content(), func(c *widget.Card) bool { return c.Title == name })
+}
+
+// find returns the first widget of type T under o for which ok holds (nil if none).
+func find[T fyne.CanvasObject](o fyne.CanvasObject, ok func(T) bool) T {
+	for _, x := range test.LaidOutObjects(o) {
+		if w, is := x.(T); is && ok(w) {
+			return w
 		}
 	}
-	return nil
+	var none T
+	return none
 }
 
 // button finds a visible button by its text under o.
 func button(o fyne.CanvasObject, text string) *widget.Button {
-	for _, x := range test.LaidOutObjects(o) {
-		if b, ok := x.(*widget.Button); ok && b.Text == text && b.Visible() {
-			return b
-		}
-	}
-	return nil
+	return find(o, func(b *widget.Button) bool { return b.Text == text && b.Visible() })
 }
 
 func labels(o fyne.CanvasObject) []string {
@@ -372,22 +373,12 @@ func TestFollowShowsEverySnapshot(t *testing.T) {
 
 // selectWith finds a visible Select offering option under o.
 func selectWith(o fyne.CanvasObject, option string) *widget.Select {
-	for _, x := range test.LaidOutObjects(o) {
-		if s, ok := x.(*widget.Select); ok && s.Visible() && slices.Contains(s.Options, option) {
-			return s
-		}
-	}
-	return nil
+	return find(o, func(s *widget.Select) bool { return s.Visible() && slices.Contains(s.Options, option) })
 }
 
 // check finds a visible check box by its text under o.
 func check(o fyne.CanvasObject, text string) *widget.Check {
-	for _, x := range test.LaidOutObjects(o) {
-		if c, ok := x.(*widget.Check); ok && c.Text == text && c.Visible() {
-			return c
-		}
-	}
-	return nil
+	return find(o, func(c *widget.Check) bool { return c.Text == text && c.Visible() })
 }
 
 // TestSettingsAreSaved snapshots the Settings tab with its About section, then changes

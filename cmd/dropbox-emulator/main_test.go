@@ -24,7 +24,9 @@ import (
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/files"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/filetransfer"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
+
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/syncbuf"
 )
 
 // buildEmulator compiles this command, so the test runs the binary people run rather than
@@ -44,27 +46,9 @@ type emulator struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	url    string
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{} // closed when the process has exited and been reaped
 	err    error         // Wait's result, valid after done
-}
-
-// lockedBuffer collects stderr, which the os/exec goroutine writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
@@ -78,7 +62,7 @@ func startEmulator(t *testing.T, bin string, args ...string) *emulator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &emulator{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	e := &emulator{t: t, cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

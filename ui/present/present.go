@@ -134,32 +134,27 @@ func problemLine(s engine.Status) string {
 	return i18n.T("tray.status.error", "Name", s.Name)
 }
 
+// stateKeys are the messages of the states; any other is an error.
+var stateKeys = map[engine.State]string{
+	engine.StateStarting:       "state.starting",
+	engine.StateScanning:       "state.scanning",
+	engine.StateUploading:      "state.uploading",
+	engine.StateIdle:           "state.idle",
+	engine.StatePaused:         "state.paused",
+	engine.StateOffline:        "state.offline",
+	engine.StateNeedsReconnect: "state.reconnect",
+	engine.StateDropboxFull:    "state.full",
+	engine.StateFolderMissing:  "state.folder",
+	engine.StateStopped:        "state.stopped",
+}
+
 // StateText is one connection's state in plain words, with the progress while sending.
 func StateText(s engine.Status) string {
-	switch s.State {
-	case engine.StateStarting:
-		return i18n.T("state.starting")
-	case engine.StateScanning:
-		return i18n.T("state.scanning")
-	case engine.StateUploading:
-		if s.Total > 0 {
-			return i18n.N("state.uploading.progress", s.Total, "Done", s.Done)
-		}
-		return i18n.T("state.uploading")
-	case engine.StateIdle:
-		return i18n.T("state.idle")
-	case engine.StatePaused:
-		return i18n.T("state.paused")
-	case engine.StateOffline:
-		return i18n.T("state.offline")
-	case engine.StateNeedsReconnect:
-		return i18n.T("state.reconnect")
-	case engine.StateDropboxFull:
-		return i18n.T("state.full")
-	case engine.StateFolderMissing:
-		return i18n.T("state.folder")
-	case engine.StateStopped:
-		return i18n.T("state.stopped")
+	if s.State == engine.StateUploading && s.Total > 0 {
+		return i18n.N("state.uploading.progress", s.Total, "Done", s.Done)
+	}
+	if key, ok := stateKeys[s.State]; ok {
+		return i18n.T(key)
 	}
 	return i18n.T("state.error")
 }

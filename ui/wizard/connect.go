@@ -77,9 +77,7 @@ func (w *wizard) authConfig() (auth.Config, bool) {
 // startBrowser starts the browser connect: a listener for Dropbox's answer, the browser on
 // the authorize page, and a wait in the background.
 func (w *wizard) startBrowser() {
-	w.stopFlow()
-	w.setMsg("")
-	cfg, ok := w.authConfig()
+	cfg, ok := w.beginFlow()
 	if !ok {
 		return
 	}
@@ -92,10 +90,8 @@ func (w *wizard) startBrowser() {
 		w.setMsg(plainError(err))
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.flowGen++
-	gen := w.flowGen
-	w.loop, w.flowCancel = f, cancel
+	ctx, gen := w.flowContext()
+	w.loop = f
 
 	link := f.URL()
 	stop := widget.NewButton(i18n.T("wizard.connect.stop"), w.enterConnect)
@@ -136,9 +132,7 @@ func (w *wizard) startBrowser() {
 // startPaste shows the paste-the-code form; why, if set, says why the browser flow is not
 // used.
 func (w *wizard) startPaste(why string) {
-	w.stopFlow()
-	w.setMsg("")
-	cfg, ok := w.authConfig()
+	cfg, ok := w.beginFlow()
 	if !ok {
 		return
 	}
@@ -147,10 +141,8 @@ func (w *wizard) startPaste(why string) {
 		w.setMsg(plainError(err))
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.flowGen++
-	gen := w.flowGen
-	w.paste, w.flowCancel = f, cancel
+	ctx, gen := w.flowContext()
+	w.paste = f
 	link := f.URL()
 	w.code = widget.NewEntry()
 	w.code.SetPlaceHolder(i18n.T("wizard.paste.placeholder"))
@@ -197,6 +189,23 @@ func (w *wizard) startPaste(why string) {
 		widget.NewButton(i18n.T("wizard.paste.back"), w.enterConnect),
 	)
 	w.setConnect(objs...)
+}
+
+// beginFlow ends a connect in progress and clears the message before another starts; it
+// returns the config to connect with, or false when connecting is impossible (said).
+func (w *wizard) beginFlow() (auth.Config, bool) {
+	w.stopFlow()
+	w.setMsg("")
+	return w.authConfig()
+}
+
+// flowContext is the context of a new connect attempt, cancelled by stopFlow, and its
+// generation: answers of an attempt that is no longer w.flowGen are dropped.
+func (w *wizard) flowContext() (context.Context, int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.flowGen++
+	w.flowCancel = cancel
+	return ctx, w.flowGen
 }
 
 // stopFlow cancels a connect in progress and releases its listener at once.

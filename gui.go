@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"runtime/debug"
 
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/app"
@@ -34,6 +36,15 @@ func gui(ctx context.Context, args []string, stderr io.Writer) int {
 
 	logDir, closeLog := openLog(stderr)
 	defer closeLog()
+	// A crash (the graphics driver refusing a window, a bug) must reach the log file: on
+	// Windows the app has no console, so a panic on stderr would be lost.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Printf("crashed: %v\n%s", r, debug.Stack())
+			closeLog()
+			os.Exit(2)
+		}
+	}()
 
 	// Shows are the requests of later launches to come to the front; one pending is enough.
 	shows := make(chan struct{}, 1)

@@ -174,3 +174,23 @@ func TestSecondLaunchHandsOver(t *testing.T) {
 	})
 	a.quit(t)
 }
+
+// TestCrashReachesTheLog starts the app where it cannot open a window (no display): the
+// crash must land in the log file, since on Windows nobody sees the app's stderr.
+func TestCrashReachesTheLog(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary(t), "--demo")
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "TMPDIR="+t.TempDir(), "DISPLAY=", "WAYLAND_DISPLAY=")
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2:\n%s", err, out)
+	}
+	logged, err := os.ReadFile(filepath.Join(home, ".cache", "onfact-dropbox", "logs", "onfact-dropbox.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logged), "crashed: ") || !strings.Contains(string(logged), "goroutine ") {
+		t.Fatalf("the log does not tell of the crash:\n%s", logged)
+	}
+}

@@ -3,7 +3,8 @@
 //
 // Threading: widgets are touched only on Fyne's UI goroutine. One goroutine started by Run
 // reads the app's status snapshots and hands each to the tray, the main window and the
-// notifications through fyne.Do; commands that may wait on the network (Remove) run in
+// notifications through fyne.Do; others hand over the end of the session and a tray host
+// that turns up late the same way. Commands that may wait on the network (Remove) run in
 // their own goroutine and report back through fyne.Do too.
 package ui
 

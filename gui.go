@@ -78,7 +78,15 @@ func gui(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	runErr := ui.Run(ctx, a, ui.Options{Version: version, Commit: commit, LogDir: logDir, Shows: shows})
+	// A build that named neither (go run) shows "development version" and no build in About.
+	uo := ui.Options{Version: version, Commit: commit, LogDir: logDir, Shows: shows}
+	if uo.Version == "dev" {
+		uo.Version = ""
+	}
+	if uo.Commit == "none" {
+		uo.Commit = ""
+	}
+	runErr := ui.Run(ctx, a, uo)
 	if err := errors.Join(runErr, a.Close()); err != nil {
 		log.Print(err)
 		return 1

@@ -292,18 +292,28 @@ func (l *loop) stat(rel string) snapshot {
 // start opens the fsnotify watcher and watches the tree without reporting what is already
 // there: the startup scan covers that.
 func (l *loop) start() {
-	if !l.openFS() {
-		return
-	}
-	fi, err := os.Stat(l.w.root)
-	if err != nil || !fi.IsDir() {
-		l.goneNow(err)
+	fi, ok := l.openRoot()
+	if !ok {
 		return
 	}
 	l.rootInfo = fi
 	if err := l.addTree(".", false); err != nil {
 		l.limitHit(err)
 	}
+}
+
+// openRoot opens the fsnotify watcher and looks at the root; false if either failed (said
+// through setErr or goneNow).
+func (l *loop) openRoot() (os.FileInfo, bool) {
+	if !l.openFS() {
+		return nil, false
+	}
+	fi, err := os.Stat(l.w.root)
+	if err != nil || !fi.IsDir() {
+		l.goneNow(err)
+		return nil, false
+	}
+	return fi, true
 }
 
 func (l *loop) openFS() bool {
@@ -601,15 +611,9 @@ func (l *loop) rewatch(fi fs.FileInfo) {
 // back, and retry the directories a watch limit refused.
 func (l *loop) recheck() {
 	if l.fw == nil {
-		if !l.openFS() {
-			return
+		if fi, ok := l.openRoot(); ok {
+			l.rewatch(fi)
 		}
-		fi, err := os.Stat(l.w.root)
-		if err != nil || !fi.IsDir() {
-			l.goneNow(err)
-			return
-		}
-		l.rewatch(fi)
 		return
 	}
 	l.checkRoot()

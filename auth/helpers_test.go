@@ -20,6 +20,7 @@ import (
 
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 )
 
 const testAppKey = "onfact-test"
@@ -60,15 +61,7 @@ func newTestEnv(t *testing.T, opts dropboxemu.Options) *testEnv {
 	// time.Now, and the emulator's and our expiry checks must agree until a test moves it.
 	clock := &testClock{t: time.Now().Truncate(time.Second)}
 	opts.Now = clock.Now
-	srv, err := dropboxemu.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	srv, ts := emutest.Serve(t, opts)
 	// Tests must not depend on LoopbackPorts being free on a shared machine, so each env
 	// registers three ports that were free a moment ago.
 	ports := freePorts(t, 3)

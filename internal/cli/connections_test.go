@@ -22,11 +22,13 @@ import (
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
 	dbxauth "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
+	"github.com/zalando/go-keyring"
+	"golang.org/x/oauth2"
+
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
-	"github.com/zalando/go-keyring"
-	"golang.org/x/oauth2"
+	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
 )
 
 const cliAppKey = "onfact-cli-test"
@@ -50,15 +52,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 func newCLIEnvWith(t *testing.T, opts dropboxemu.Options) *cliEnv {
 	t.Helper()
 	opts.AutoApprove = true
-	srv, err := dropboxemu.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	srv, ts := emutest.Serve(t, opts)
 	srv.RegisterApp(dropboxemu.App{Key: cliAppKey, Name: "onFact Dropbox Sync", RedirectURIs: auth.RedirectURIs()})
 	id, err := srv.AddAccount(dropboxemu.AccountInfo{Email: "an@example.be", GivenName: "An", Surname: "Peeters"})
 	if err != nil {

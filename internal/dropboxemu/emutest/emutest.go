@@ -25,15 +25,7 @@ type Env struct {
 // token for it.
 func Start(t testing.TB, opts dropboxemu.Options, account dropboxemu.AccountInfo) *Env {
 	t.Helper()
-	srv, err := dropboxemu.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	srv, ts := Serve(t, opts)
 	srv.RegisterApp(dropboxemu.App{Key: AppKey})
 	id, err := srv.AddAccount(account)
 	if err != nil {
@@ -44,6 +36,22 @@ func Start(t testing.TB, opts dropboxemu.Options, account dropboxemu.AccountInfo
 		t.Fatal(err)
 	}
 	return &Env{Srv: srv, URL: ts.URL, Account: id, Token: token, Refresh: refresh}
+}
+
+// Serve serves an emulator with opts on loopback until the test ends, with no app and no
+// account yet: for tests that set up their own.
+func Serve(t testing.TB, opts dropboxemu.Options) (*dropboxemu.Server, *httptest.Server) {
+	t.Helper()
+	srv, err := dropboxemu.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return srv, ts
 }
 
 // Files lists the account's files as path_display → content_hash.

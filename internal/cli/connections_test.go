@@ -22,7 +22,6 @@ import (
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
 	dbxauth "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
-	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
 
 	"github.com/onfact/onfact-dropbox/auth"
@@ -33,8 +32,9 @@ import (
 
 const cliAppKey = "onfact-cli-test"
 
-// cliEnv is an auto-approving emulator registered for the real redirect URIs, a fresh
-// settings folder, and go-keyring's in-memory keychain (the real one is tested in auth).
+// cliEnv is an auto-approving emulator registered for the real redirect URIs and a fresh
+// settings folder; tokens go to the real keychain (the test session's gnome-keyring, see
+// scripts/desktop-session.sh), under connection IDs no other test uses.
 type cliEnv struct {
 	srv     *dropboxemu.Server
 	ts      *httptest.Server
@@ -62,7 +62,6 @@ func newCLIEnvWith(t *testing.T, opts dropboxemu.Options) *cliEnv {
 	t.Setenv("ONFACT_DROPBOX_HOME", home)
 	t.Setenv(auth.EnvAPIURL, ts.URL)
 	t.Setenv(auth.EnvAppKey, cliAppKey)
-	keyring.MockInit()
 	export := filepath.Join(t.TempDir(), "export")
 	if err := os.Mkdir(export, 0o755); err != nil {
 		t.Fatal(err)

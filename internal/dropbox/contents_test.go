@@ -199,21 +199,7 @@ func uploadContentsUnderFaults(t *testing.T, seed int64) {
 				t.Fatalf("%s: %v", todo[i], u.Err)
 			}
 		}
-		res, err := c.Commit(ctx, commits)
-		if KindOf(err) == KindTransient {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range res {
-			switch {
-			case r.Err == nil:
-				got[commits[i].Path] = r.File
-			case KindOf(r.Err) != KindRetryFile:
-				t.Fatalf("%s: %v", commits[i].Path, r.Err)
-			}
-		}
+		commitInto(ctx, t, c, commits, got)
 	}
 	for p, data := range docs {
 		if got[p].Hash != hashOf(t, data) || got[p].Size != int64(len(data)) {

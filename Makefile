@@ -15,7 +15,7 @@ LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT) \
 FYNE_VERSION := v1.7.4
 FYNE := $(CURDIR)/bin/fyne-$(FYNE_VERSION)/fyne
 
-.PHONY: run test deps vet build build-windows package package-linux package-windows emulator bench
+.PHONY: run test test-windows deps vet build build-windows package package-linux package-windows emulator bench
 
 deps:
 	@bash scripts/deps.sh
@@ -58,5 +58,12 @@ vet:
 test: deps vet
 	bash scripts/desktop-session.sh $(GO) test -race -count=1 ./...
 
+# The tests of the GUI-free packages as Windows binaries, run under Wine in a throwaway
+# prefix (scripts/wine-test.sh; the README's "Tested on Windows" says what that covers).
+test-windows: deps
+	GO=$(GO) bash scripts/wine-test.sh
+
+# Every benchmark BENCHMARKS.md reports, each as its section runs it, then a summary
+# (scripts/bench.sh). Minutes long and machine-dependent: not part of make test or CI.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) bash scripts/bench.sh

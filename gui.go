@@ -130,8 +130,10 @@ func guiOptions(demoMode bool) (app.Options, func(), error) {
 			return app.Options{}, nil, err
 		}
 		log.Printf("demo: emulated Dropbox at %s, export folder %s", d.Auth.Dropbox.APIURL, d.Export)
-		// The demo's tokens are worthless outside it: keep them out of the keychain.
-		return app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: &auth.MemoryStore{}, SuggestedFolder: d.Export},
+		// The demo's tokens are worthless outside it: keep them out of the keychain. Its
+		// Dropbox approves by itself, so without a browser the app fetches the address.
+		return app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: &auth.MemoryStore{}, SuggestedFolder: d.Export,
+				SelfApprove: demo.Browse},
 			func() { d.Close() }, nil
 	}
 	dir, err := config.Dir()

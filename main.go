@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/onfact/onfact-dropbox/internal/cli"
+	// Before Fyne reads the locale in its init: see the package.
+	_ "github.com/onfact/onfact-dropbox/internal/localeenv"
 )
 
 // version and commit are set by the build: -ldflags "-X main.version=1.2.3 -X main.commit=abc"
@@ -43,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cli.Sync(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cli.Run(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return cli.Verify(ctx, args[1:], stdout, stderr)
 	case "status":
 		return cli.Status(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
@@ -65,9 +69,13 @@ With no command, starts the tray app; --demo starts it offline, with an emulated
 and generated documents, to try it without a Dropbox app key.
 
 Commands:
-  connections add|list|remove   connect a Dropbox account to an export folder, list, remove
+  connections add|list|reconnect|remove
+                                connect a Dropbox account to an export folder, list,
+                                connect one again (same account), remove
   sync --once [--connection N]  send what is new or changed, then exit
   run --headless                keep syncing without a window until interrupted
+  verify [--report FILE]        check that every document is in Dropbox, send again
+                                what is missing or changed there
   status                        show each connection's state
   preview                       show where each file of an export folder would go in Dropbox
   version                       print the version and commit

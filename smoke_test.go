@@ -21,7 +21,7 @@ import (
 )
 
 // The smoke test drives the real binary in demo mode the way a person would, with the
-// keyboard: it completes the wizard, waits for the documents to reach the demo's emulated
+// keyboard: it completes the wizard (typing the name, Tab, the company), waits for the documents to reach the demo's emulated
 // Dropbox, and takes screenshots of every wizard step and of the main window.
 // ONFACT_SCREENSHOTS names the folder they go to (scripts/screenshot.sh refreshes the ones in
 // docs/ this way); by default a temp dir. Tools: xdotool (focus, type, keys) and
@@ -109,6 +109,7 @@ func TestSmokeDemoWizard(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("FYNE_THEME", "") // the theme is Fyne's settings file's, so it can change while the app runs
 	a := startApp(t, "", "--demo")
 
 	// First start without a connection: the wizard opens. Without a tray host (none runs
@@ -117,7 +118,11 @@ func TestSmokeDemoWizard(t *testing.T) {
 	main := a.window(t, ui.Title)
 
 	focus(t, wiz)
+	// Name, Tab, company, as a person types them: the company must arrive as typed (it
+	// once followed the name and took the typing at its start).
 	xdotool(t, "type", "--delay", "40", "Demo onFact")
+	xdotool(t, "key", "Tab")
+	xdotool(t, "type", "--delay", "40", "Bakkerij Janssens BV")
 	screenshot(t, wiz, shots, "wizard-1-name.png")
 	xdotool(t, "key", "Return")
 	screenshot(t, wiz, shots, "wizard-2-folder.png") // the demo's export folder is filled in
@@ -129,35 +134,76 @@ func TestSmokeDemoWizard(t *testing.T) {
 	base := a.browse(t)
 
 	var got []string
-	a.waitFor(t, "an invoice in Dropbox", appStartDeadline, func() (bool, error) {
+	a.waitFor(t, "an invoice in the company's folder in Dropbox", appStartDeadline, func() (bool, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var err error
 		got, err = files(ctx, base)
 		for _, p := range got {
-			if strings.HasPrefix(p, "/Demo onFact/") && strings.Contains(p, "/Facturen/") {
+			if strings.HasPrefix(p, "/Bakkerij Janssens BV/") && strings.Contains(p, "/Facturen/") {
 				return true, nil
 			}
 		}
 		return false, err
 	})
+	for _, p := range got {
+		if !strings.HasPrefix(p, "/Bakkerij Janssens BV/") {
+			t.Errorf("%s is not in the company's folder", p)
+		}
+	}
 	screenshot(t, wiz, shots, "wizard-5-done.png")
 	xdotool(t, "key", "Return") // close the wizard
 	a.waitFor(t, "the wizard to close", appWindowDeadline, func() (bool, error) {
 		shown, err := a.shown("Dropbox toevoegen")
 		return !shown, err
 	})
-	screenshot(t, main, shots, "main-window.png")
-	// The other tabs, clicked where they stand (Dutch labels, Fyne's fixed layout); a miss
-	// shows in the picture, the flow does not depend on it.
-	xdotool(t, "mousemove", "--window", main, "150", "22", "click", "1")
-	screenshot(t, main, shots, "main-window-activity.png")
-	xdotool(t, "mousemove", "--window", main, "245", "22", "click", "1")
-	screenshot(t, main, shots, "main-window-settings.png")
+	// The main window's tabs in the dark theme (the default), then in the light one.
+	mainWindowShots(t, main, shots, "")
+	lightTheme(t, a)
+	mainWindowShots(t, main, shots, "-light")
 	t.Logf("%d files in the emulated Dropbox; screenshots in %s", len(got), shots)
 
 	// The session ending (SIGTERM at logout or shutdown) quits the app gracefully.
 	a.quit(t)
+}
+
+// mainWindowShots photographs each tab of the main window, named main-window<suffix>.png
+// and so on. The tabs and the feed's first line are clicked where they stand (Dutch labels,
+// Fyne's fixed layout); a miss shows in the picture, the flow does not depend on it.
+func mainWindowShots(t *testing.T, main, shots, suffix string) {
+	t.Helper()
+	xdotool(t, "mousemove", "--window", main, "55", "22", "click", "1")
+	screenshot(t, main, shots, "main-window"+suffix+".png")
+	xdotool(t, "mousemove", "--window", main, "150", "22", "click", "1")
+	// The documents of the first copy are one burst: open it once the feed is read.
+	time.Sleep(time.Second)
+	xdotool(t, "mousemove", "--window", main, "300", "102", "click", "1")
+	screenshot(t, main, shots, "main-window-activity"+suffix+".png")
+	xdotool(t, "mousemove", "--window", main, "300", "102", "click", "1") // closed again for the next round
+	xdotool(t, "mousemove", "--window", main, "245", "22", "click", "1")
+	screenshot(t, main, shots, "main-window-settings"+suffix+".png")
+}
+
+// lightTheme switches the running app to Fyne's light theme: Fyne follows its settings
+// file (in the app's XDG_CONFIG_HOME) while it runs.
+func lightTheme(t *testing.T, a *appProcess) {
+	t.Helper()
+	var config string
+	for _, kv := range a.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok {
+			config = v
+		}
+	}
+	if config == "" {
+		t.Fatal("the app has no XDG_CONFIG_HOME")
+	}
+	dir := filepath.Join(config, "fyne")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(`{"theme":"light"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestSecondLaunchHandsOver starts the app, then starts it again as a user double-clicking

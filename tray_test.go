@@ -82,12 +82,13 @@ func TestTrayMenuOverDBus(t *testing.T) {
 
 	// The menu is filled in after the item registered (Fyne refreshes it on its main loop),
 	// so poll until it reads as tray.go builds it: no Dropbox is connected in a fresh demo,
-	// so Sync now and Pause are disabled, and our own Quit is last (no second one from Fyne).
+	// so Sync now, Check now and Pause are disabled, and our own Quit is last (no second one from Fyne).
 	want := []dbusmenuEntry{
 		{Label: words["tray.status.empty"]},
 		{Label: menuSeparator},
 		{Label: words["tray.menu.open"], Enabled: true},
 		{Label: words["tray.menu.syncnow"]},
+		{Label: words["tray.menu.check"]},
 		{Label: words["tray.menu.pause"]},
 		{Label: words["tray.menu.add"], Enabled: true},
 		{Label: menuSeparator},

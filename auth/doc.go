@@ -27,7 +27,7 @@
 // Result prints without its token.
 //
 // The engine gets a connection's token source with cfg.TokenSource(conn.ID,
-// auth.Keychain{}); a refresh Dropbox refuses reports ErrReconnect, the connection then
+// auth.Keychain{}); a refresh Dropbox refuses reports dropbox.ErrReconnect, the connection then
 // shows "needs reconnect", and reconnecting with ExpectedAccountID set resumes it.
 // Removing a connection calls cfg.Revoke.
 package auth

@@ -55,14 +55,14 @@ func (c Config) Revoke(ctx context.Context, id string, store TokenStore) error {
 	switch {
 	case errors.Is(err, ErrNoToken):
 		return nil
-	case errors.Is(err, ErrReconnect): // a damaged entry: nothing to revoke with
+	case errors.Is(err, dropbox.ErrReconnect): // a damaged entry: nothing to revoke with
 		return c.deleteToken(id, store)
 	case err != nil:
 		return err
 	}
 	// Through the refreshing source: an expired access token is refreshed first.
 	err = c.client(c.newTokenSource(id, store, tok)).Revoke(ctx)
-	if err == nil || errors.Is(err, ErrReconnect) || errors.Is(err, dropbox.ErrReconnect) {
+	if err == nil || errors.Is(err, dropbox.ErrReconnect) {
 		return c.deleteToken(id, store) // Dropbox no longer accepts it anyway
 	}
 	return fmt.Errorf("revoke the Dropbox access of connection %s: %w", id, redactErr(err, tok.AccessToken, tok.RefreshToken))

@@ -80,6 +80,17 @@ type Account struct {
 	Email string
 }
 
+// Label names the account for people: "Name (e-mail)", or whichever of the two is known.
+func (a Account) Label() string {
+	switch {
+	case a.Name != "" && a.Email != "":
+		return a.Name + " (" + a.Email + ")"
+	case a.Email != "":
+		return a.Email
+	}
+	return a.Name
+}
+
 // Result is a finished connect: the account and its token. The token is a secret: store it
 // with a TokenStore and drop it; never log it (Result's String leaves it out).
 type Result struct {

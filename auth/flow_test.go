@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"golang.org/x/oauth2"
 )
@@ -98,8 +99,8 @@ func TestConnectEndToEnd(t *testing.T) {
 		t.Errorf("revoked access token: %v, want invalid_access_token", err)
 	}
 	dead := e.cfg.newTokenSource("c1", &MemoryStore{}, &oauth2.Token{RefreshToken: stored.RefreshToken})
-	if _, err := dead.Token(); !errors.Is(err, ErrReconnect) {
-		t.Errorf("revoked refresh token: %v, want ErrReconnect", err)
+	if _, err := dead.Token(); !errors.Is(err, dropbox.ErrReconnect) {
+		t.Errorf("revoked refresh token: %v, want dropbox.ErrReconnect", err)
 	}
 }
 

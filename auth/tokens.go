@@ -45,6 +45,23 @@ func noKeychainMessage(goos string) string {
 	}
 }
 
+// ErrKeychainUnreachable means the keychain cannot be reached from where the command runs:
+// on Linux, a command started outside the desktop session (cron, ssh, a service) has no
+// session bus to reach the Secret Service on. It is an ErrNoKeychain (errors.Is), with a
+// message that says what to do.
+var ErrKeychainUnreachable error = unreachableError{}
+
+type unreachableError struct{}
+
+func (unreachableError) Error() string {
+	return "the keychain that keeps the Dropbox connection safe cannot be reached from here: this runs outside " +
+		"the desktop session (from cron, ssh or a service), where there is no session bus. Nothing was changed. " +
+		"Run it in a terminal of the desktop session of the user who connected Dropbox, or inside a D-Bus session " +
+		"with that user's keyring unlocked (dbus-run-session)."
+}
+
+func (unreachableError) Is(target error) bool { return target == ErrNoKeychain }
+
 // KeychainService is the service name of the keychain entries; the account (user) of each
 // entry is the connection ID, and its secret is the oauth2.Token as JSON.
 const KeychainService = "onFact Dropbox Sync"
@@ -75,6 +92,9 @@ func (k Keychain) Load(id string) (*oauth2.Token, error) {
 	if id == "" {
 		return nil, errors.New("load token: empty connection ID")
 	}
+	if err := keychainReachable(); err != nil {
+		return nil, fmt.Errorf("load token of connection %s: %w", id, err)
+	}
 	s, err := keyring.Get(k.service(), id)
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil, fmt.Errorf("load token of connection %s: %w", id, ErrNoToken)
@@ -95,6 +115,9 @@ func (k Keychain) Load(id string) (*oauth2.Token, error) {
 func (k Keychain) Save(id string, t *oauth2.Token) error {
 	if id == "" {
 		return errors.New("save token: empty connection ID")
+	}
+	if err := keychainReachable(); err != nil {
+		return fmt.Errorf("save token of connection %s: %w", id, err)
 	}
 	if t == nil || (t.AccessToken == "" && t.RefreshToken == "") {
 		return fmt.Errorf("save token of connection %s: the token is empty", id)
@@ -122,6 +145,9 @@ func (k Keychain) Delete(id string) error {
 	if id == "" {
 		return errors.New("delete token: empty connection ID")
 	}
+	if err := keychainReachable(); err != nil {
+		return fmt.Errorf("delete token of connection %s: %w", id, err)
+	}
 	err := keyring.Delete(k.service(), id)
 	if err == nil || errors.Is(err, keyring.ErrNotFound) {
 		return nil
@@ -135,6 +161,9 @@ const checkID = "keychain-check"
 // Check writes and deletes a harmless entry, so the wizard can report a missing or
 // locked keychain (ErrNoKeychain) before the user goes through the browser.
 func (k Keychain) Check() error {
+	if err := keychainReachable(); err != nil {
+		return err
+	}
 	if err := keyring.Set(k.service(), checkID, "{}"); err != nil {
 		return keychainError("check", "", err)
 	}

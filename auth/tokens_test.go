@@ -13,6 +13,8 @@ import (
 
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 )
 
 // testKeychainService keeps the tests' entries apart from a user's real connections.
@@ -141,8 +143,8 @@ func TestKeychain(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := k.Load("conn-d")
-		if !errors.Is(err, ErrReconnect) || strings.Contains(err.Error(), "not json") {
-			t.Errorf("damaged entry: %v, want ErrReconnect without the entry's text", err)
+		if !errors.Is(err, dropbox.ErrReconnect) || strings.Contains(err.Error(), "not json") {
+			t.Errorf("damaged entry: %v, want dropbox.ErrReconnect without the entry's text", err)
 		}
 	})
 	t.Run("default service", func(t *testing.T) {

@@ -11,21 +11,25 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 )
 
-// ErrReconnect means Dropbox no longer accepts the connection's refresh token (the user
-// removed the app under "Connected apps", Dropbox revoked it, ...) or there is no usable
-// token on this computer. The connection shows "needs reconnect"; its stored token, state
-// and queue are kept, and connecting the same account again resumes where it stopped.
-var ErrReconnect = errors.New("Dropbox no longer accepts this connection; connect it again with the same Dropbox account")
-
-// needsReconnect marks an error as ErrReconnect while keeping its own message and chain.
+// needsReconnect marks an error as dropbox.ErrReconnect while keeping its own message and
+// chain: Dropbox no longer accepts the connection's refresh token (the user removed the
+// app under "Connected apps", Dropbox revoked it, ...) or there is no usable token on this
+// computer. The connection shows "needs reconnect"; its stored token, state and queue are
+// kept, and connecting the same account again resumes where it stopped.
 type needsReconnect struct{ error }
 
-// Is matches ErrReconnect, and dropbox.ErrReconnect so the Dropbox client classes a
-// refused refresh as "connect again", not as a network failure.
-func (e needsReconnect) Is(target error) bool {
-	return target == ErrReconnect || target == dropbox.ErrReconnect
-}
-func (e needsReconnect) Unwrap() error { return e.error }
+// Is matches dropbox.ErrReconnect, so the Dropbox client classes a refused refresh as
+// "connect again", not as a network failure.
+func (e needsReconnect) Is(target error) bool { return target == dropbox.ErrReconnect }
+func (e needsReconnect) Unwrap() error        { return e.error }
+
+// keychainFailure marks a failure of the token store (the keychain could not be read or
+// written) as dropbox.ErrTokenSource while keeping its own message and chain (ErrNoKeychain),
+// so the Dropbox client reports it as what it is and never as being offline.
+type keychainFailure struct{ error }
+
+func (e keychainFailure) Is(target error) bool { return target == dropbox.ErrTokenSource }
+func (e keychainFailure) Unwrap() error        { return e.error }
 
 // RefreshBefore is how long before its expiry an access token is refreshed, so a request
 // never leaves with a token that expires on the way (Dropbox's live 4 hours).
@@ -42,7 +46,7 @@ const refreshTimeout = time.Minute
 // It is safe for concurrent use: one caller refreshes while the others wait for it and
 // get the same new token, so concurrent requests cause one refresh and one write. Once
 // Dropbox refuses the refresh token (invalid_grant), every call returns an error wrapping
-// ErrReconnect without asking Dropbox again, and the stored token is left as it was.
+// dropbox.ErrReconnect without asking Dropbox again, and the stored token is left as it was.
 type TokenSource struct {
 	cfg   Config
 	id    string
@@ -63,8 +67,8 @@ type TokenSource struct {
 var _ oauth2.TokenSource = (*TokenSource)(nil)
 
 // TokenSource loads the connection's token from store and returns its refreshing token
-// source. A missing or damaged token is an error wrapping ErrReconnect (and ErrNoToken
-// when missing); a keychain failure wraps ErrNoKeychain.
+// source. A missing or damaged token is an error wrapping dropbox.ErrReconnect (and ErrNoToken
+// when missing); a keychain failure wraps ErrNoKeychain and dropbox.ErrTokenSource.
 func (c Config) TokenSource(id string, store TokenStore) (*TokenSource, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -74,7 +78,7 @@ func (c Config) TokenSource(id string, store TokenStore) (*TokenSource, error) {
 		return nil, needsReconnect{err}
 	}
 	if err != nil {
-		return nil, err
+		return nil, keychainFailure{err}
 	}
 	return c.newTokenSource(id, store, tok), nil
 }
@@ -118,8 +122,10 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 
 // Expire makes the next call refresh, if accessToken is still the current token. Call it
 // when Dropbox answers 401 expired_access_token or invalid_access_token to a token this
-// source handed out (clock skew, or access revoked: then the refresh reports ErrReconnect).
-// Passing the failed token keeps many workers hitting the same 401 to one refresh.
+// source handed out (clock skew, or access revoked: then the refresh reports dropbox.ErrReconnect),
+// with the token the failed request carried, not the one Token returns now: many workers
+// hitting the same 401 then cause one refresh, as the ones after the first find their
+// token already replaced. The Dropbox client does so.
 func (s *TokenSource) Expire(accessToken string) {
 	s.sem <- struct{}{}
 	defer func() { <-s.sem }()
@@ -150,7 +156,7 @@ func (s *TokenSource) refresh(ctx context.Context) error {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 			s.dead = needsReconnect{fmt.Errorf("refresh token of connection %s: %w (Dropbox: %w)",
-				s.id, ErrReconnect, redactErr(err, old.RefreshToken, old.AccessToken))}
+				s.id, dropbox.ErrReconnect, redactErr(err, old.RefreshToken, old.AccessToken))}
 			return s.dead
 		}
 		return fmt.Errorf("refresh token of connection %s: %w", s.id, redactErr(err, old.RefreshToken, old.AccessToken))
@@ -174,7 +180,7 @@ func (s *TokenSource) refresh(ctx context.Context) error {
 // save writes the current token back; the caller holds sem.
 func (s *TokenSource) save() error {
 	if err := s.store.Save(s.id, s.tok); err != nil {
-		return fmt.Errorf("store refreshed token: %w", err)
+		return keychainFailure{fmt.Errorf("store refreshed token: %w", err)}
 	}
 	s.unsaved, s.fatal = false, false
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"golang.org/x/oauth2"
 )
@@ -113,8 +114,8 @@ func TestTokenSourceInvalidGrant(t *testing.T) {
 	ts := e.tokenSource(t, "c1", store)
 	for i := range 3 {
 		_, err := ts.Token()
-		if !errors.Is(err, ErrReconnect) {
-			t.Fatalf("call %d: %v, want ErrReconnect", i, err)
+		if !errors.Is(err, dropbox.ErrReconnect) {
+			t.Fatalf("call %d: %v, want dropbox.ErrReconnect", i, err)
 		}
 		if !isRetrieveError(err, "invalid_grant") {
 			t.Errorf("call %d: the RetrieveError is not in the chain: %v", i, err)
@@ -198,6 +199,9 @@ func TestTokenSourceWriteBack(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Token: %v, want %v", err, tt.wantErr)
 			}
+			if err != nil && !errors.Is(err, dropbox.ErrTokenSource) {
+				t.Errorf("a keychain failure is not dropbox.ErrTokenSource: %v", err)
+			}
 			if err == nil && (tok.AccessToken != "a2" || tok.RefreshToken != tt.wantRefresh) {
 				t.Errorf("token %q/%q, want a2/%s", tok.AccessToken, tok.RefreshToken, tt.wantRefresh)
 			}
@@ -222,8 +226,8 @@ func TestTokenSourceWriteBack(t *testing.T) {
 func TestTokenSourceMissingToken(t *testing.T) {
 	cfg := Config{AppKey: testAppKey, Dropbox: RealDropbox()}
 	_, err := cfg.TokenSource("nope", &MemoryStore{})
-	if !errors.Is(err, ErrReconnect) || !errors.Is(err, ErrNoToken) {
-		t.Errorf("missing token: %v, want ErrReconnect and ErrNoToken", err)
+	if !errors.Is(err, dropbox.ErrReconnect) || !errors.Is(err, ErrNoToken) {
+		t.Errorf("missing token: %v, want dropbox.ErrReconnect and ErrNoToken", err)
 	}
 }
 
@@ -251,4 +255,67 @@ func TestTokenSourceWaitHonoursContext(t *testing.T) {
 	}
 	release <- struct{}{}
 	wg.Wait()
+}
+
+// Many calls hitting expired_access_token at once (Dropbox's clock ahead of ours) cause
+// one refresh: each call expires the token it failed with, and a token already replaced
+// is not refreshed again.
+func TestTokenSourceOneRefreshForManyExpiredCalls(t *testing.T) {
+	// Longer than RefreshBefore, so the refreshed token counts as fresh on our side.
+	const lifetime = 10 * time.Minute
+	e := newTestEnv(t, dropboxemu.Options{TokenLifetime: lifetime})
+	store := &countingStore{}
+	e.issued(t, store, "c1", false) // we think it lives for hours
+	ts := e.tokenSource(t, "c1", store)
+	e.clock.Advance(lifetime + time.Minute) // Dropbox thinks it expired
+	c := e.cfg.client(ts)
+
+	const calls = 32
+	errs := make([]error, calls)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range calls {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = c.Account(context.Background())
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := e.tokenCalls(); n != 1 {
+		t.Errorf("%d refreshes for %d calls that met an expired token, want 1", n, calls)
+	}
+	if got := e.srv.Stats()["users/get_current_account"].Status[http.StatusUnauthorized]; got == 0 {
+		t.Error("no call met the expired token: the test proves nothing")
+	}
+}
+
+// A keychain that cannot be written when a rotated token must be kept fails the call as
+// a token source failure, not as being offline.
+func TestTokenSourceFailureIsNotOffline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"a2","refresh_token":"r2","expires_in":14400,"token_type":"bearer"}`))
+	}))
+	defer srv.Close()
+	cfg := Config{AppKey: testAppKey, Dropbox: Dropbox{AuthURL: srv.URL, TokenURL: srv.URL, APIURL: srv.URL}}
+	store := &countingStore{}
+	store.Save("c1", &oauth2.Token{AccessToken: "a1", RefreshToken: "r1", Expiry: time.Now().Add(-time.Hour)})
+	store.failSaves(ErrNoKeychain)
+	ts, err := cfg.TokenSource("c1", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cfg.client(ts).Account(context.Background())
+	if dropbox.KindOf(err) != dropbox.KindTokenSource || !errors.Is(err, dropbox.ErrTokenSource) || !errors.Is(err, ErrNoKeychain) {
+		t.Fatalf("Account: %v (kind %d), want KindTokenSource", err, dropbox.KindOf(err))
+	}
+	if v := dropbox.Decide(err, 0); v.Offline || v.Stop != dropbox.ErrTokenSource || v.Wait != time.Minute {
+		t.Errorf("Decide = %+v", v)
+	}
 }

@@ -8,9 +8,10 @@ set -euo pipefail
 # gcc-mingw-w64-x86-64 cross-builds the Windows binary (Windows is the main target OS);
 # xdotool, x11-utils and imagemagick let the smoke tests drive the real binary under Xvfb,
 # find its windows and take screenshots; xz-utils packs the Linux tarball (fyne package),
-# binutils-mingw-w64-x86-64 (objdump) checks the Windows .exe, git names the commit.
+# binutils-mingw-w64-x86-64 (objdump) checks the Windows .exe, git names the commit;
+# wine and wine64 run the Windows test binaries (make test-windows).
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64
-	xdotool x11-utils imagemagick xz-utils binutils-mingw-w64-x86-64 git)
+	xdotool x11-utils imagemagick xz-utils binutils-mingw-w64-x86-64 git wine wine64)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Windows build under Wine, as far as Linux gets to the main target OS: the .exe
 # prints its version, then starts in demo mode under Xvfb and a screenshot of its first
-# window goes to dist/wine-demo.png. Not part of CI (Wine is large); run it after
+# window goes to dist/wine-demo.png. Not part of CI (the package tests run under Wine there:
+# scripts/wine-test.sh); run it after
 # `make package-windows` when the Windows build changed in ways the cross-build cannot check.
 #
 # Debian 12's Wine 8 lacks bcryptprimitives.dll (ProcessPrng), which the Go runtime needs

@@ -10,6 +10,7 @@ package ui
 
 import (
 	"context"
+	"io"
 	"log"
 	"sync"
 	"time"
@@ -37,16 +38,22 @@ const Title = "onFact Dropbox Sync"
 
 // Controller is what the tray and the main window need from the running program;
 // *app.App provides it. Its methods are called on the UI goroutine, except Remove, which
-// may wait on the network and is called from a goroutine of its own. SetSettings and Edit
+// may wait on the network, and Activity, InDropbox and WriteCheckReport, which read the
+// store: those are called from a goroutine of their own. SetSettings and Edit
 // save at once; they may restart connections, which takes a moment, not the network.
 type Controller interface {
 	wizard.Controller
+	Connections() []config.Connection
 	Status() []engine.Status
 	Settings() config.Settings
 	SetSettings(s config.Settings) error
 	Edit(c config.Connection) error
 	Activity(id string, n int) ([]store.Activity, error)
+	InDropbox(st []engine.Status) map[string]int
+	DropboxWebsite() bool
 	SyncNow(id string)
+	CheckNow(id string)
+	WriteCheckReport(w io.Writer) error
 	SetPaused(id string, paused bool) error
 	Paused() bool
 	Remove(ctx context.Context, id string) error
@@ -142,6 +149,11 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 		tray.Update(first)
 	}
 	mw.SendNotifications(nil, first)
+	if a.StoreReset() != nil {
+		// Once, at the start that replaced the damaged store, whatever the notification
+		// setting: it explains why the app lists Dropbox and checks every file again.
+		fa.SendNotification(fyne.NewNotification(i18n.T("app.reset.title"), i18n.T("app.reset.body")))
+	}
 	if tray == nil || lookForTray {
 		mw.Window.Show()
 	}
@@ -174,7 +186,9 @@ func Run(ctx context.Context, a *app.App, opts Options) error {
 	go func() {
 		defer wg.Done()
 		follow(done, opts.Shows, mw.Show, a, first, func(prev, cur []engine.Status) {
+			counts := a.InDropbox(cur) // reads the store: here, never on the UI goroutine
 			fyne.Do(func() {
+				mw.SetInDropbox(counts)
 				mw.Update(cur)
 				if tray != nil {
 					tray.Update(cur)

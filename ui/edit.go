@@ -38,11 +38,11 @@ func (w *MainWindow) showEdit(c config.Connection) {
 		return en
 	}
 	e.name = entry(c.Name)
-	company := c.Company
-	if company == "" {
-		company = c.Name // what the engine uses for an empty company
-	}
-	e.company = entry(company)
+	// As in the wizard: the name is a suggestion, and an empty company means the name
+	// (app.Validate decides).
+	e.company = entry(c.Company)
+	e.company.SetPlaceHolder(c.Name)
+	e.name.OnChanged = func(s string) { e.company.SetPlaceHolder(strings.TrimSpace(s)) }
 	e.folder = entry(c.Folder)
 	choose := widget.NewButton(i18n.T("window.edit.choose"), func() {
 		dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
@@ -71,7 +71,7 @@ func (w *MainWindow) showEdit(c config.Connection) {
 	e.problem.Hide()
 	customHelp := widget.NewLabel(i18n.T("window.edit.custom.help"))
 	customHelp.Wrapping = fyne.TextWrapWord
-	customHelp.Importance = widget.LowImportance
+	customHelp.SizeName = theme.SizeNameCaptionText // smaller, in the text colour: Fyne's disabled colour is unreadable on dark
 	content := container.NewVBox(
 		widget.NewForm(
 			widget.NewFormItem(i18n.T("window.edit.name"), e.name),
@@ -95,31 +95,23 @@ func (w *MainWindow) showEdit(c config.Connection) {
 	e.dlg.Show()
 }
 
-// submit checks the choices and saves them through the controller, which restarts the
-// connection; a problem shows in the dialog in plain words and the dialog stays open.
+// submit saves the choices through the controller, which checks them (app.Validate) and
+// restarts the connection; a problem shows in the dialog in plain words and the dialog
+// stays open.
 func (e *connEditor) submit() {
 	c := e.conn
-	c.Name = strings.TrimSpace(e.name.Text)
-	c.Company = strings.TrimSpace(e.company.Text)
-	if c.Company == "" {
-		c.Company = c.Name
-	}
-	c.Folder = strings.TrimSpace(e.folder.Text)
+	c.Name = e.name.Text
+	c.Company = e.company.Text
+	c.Folder = e.folder.Text
 	c.Accountant = e.accountant.Checked
 	structure, _, err := present.ChosenStructure(e.structure.Selected, strings.TrimSpace(e.custom.Text))
 	c.Structure = structure
 	problem := ""
-	switch {
-	case c.Name == "":
-		problem = i18n.T("window.edit.name.empty")
-	case e.nameTaken(c.Name):
-		problem = i18n.T("window.edit.name.taken", "Name", c.Name)
-	case present.FolderProblem(c.Folder) != "":
-		problem = present.FolderProblem(c.Folder)
-	case err != nil:
-		problem = present.StructureProblem(err)
-	default:
-		if err := e.w.ctl.Edit(c); err != nil {
+	if err == nil {
+		err = e.w.ctl.Edit(c)
+	}
+	if err != nil {
+		if problem = present.ChoiceProblem(err, strings.TrimSpace(c.Name)); problem == "" {
 			problem = i18n.T("window.edit.failed", "Reason", err.Error())
 		}
 	}
@@ -131,14 +123,4 @@ func (e *connEditor) submit() {
 	}
 	e.dlg.Hide()
 	e.w.Update(e.w.ctl.Status())
-}
-
-// nameTaken reports another connection with the same name.
-func (e *connEditor) nameTaken(name string) bool {
-	for _, o := range e.w.ctl.Connections() {
-		if o.ID != e.conn.ID && strings.EqualFold(strings.TrimSpace(o.Name), name) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onfact/onfact-dropbox/assets"
+	"github.com/onfact/onfact-dropbox/internal/app"
+	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
 
@@ -24,7 +26,7 @@ func Fail(err error) {
 func failWindow(fa fyne.App, err error) fyne.Window {
 	w := fa.NewWindow(Title)
 	heading := widget.NewLabelWithStyle(i18n.T("app.failed.heading"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	reason := widget.NewLabel(err.Error())
+	reason := widget.NewLabel(failReason(err))
 	reason.Wrapping = fyne.TextWrapWord
 	reason.Importance = widget.DangerImportance
 	help := widget.NewLabel(i18n.T("app.failed.help"))
@@ -36,4 +38,24 @@ func failWindow(fa fyne.App, err error) fyne.Window {
 	w.SetMaster()
 	w.Resize(fyne.NewSize(520, 240))
 	return w
+}
+
+// failReason says why the app cannot start in the user's language for the failures they
+// can act on (app.Classify); any other error is shown as it is. The technical detail is in
+// the log (gui.go logs err before showing this).
+func failReason(err error) string {
+	dir, _ := config.Dir()
+	switch app.Classify(err, dir) {
+	case app.TroubleDiskFull:
+		return i18n.T("app.failed.disk_full")
+	case app.TroubleNotWritable:
+		return i18n.T("app.failed.not_writable", "Folder", dir)
+	case app.TroubleSettingsDamaged:
+		return i18n.T("app.failed.settings_damaged", "File", config.Path(dir))
+	case app.TroubleStoreDamaged:
+		return i18n.T("app.failed.store_damaged")
+	case app.TroubleRunning:
+		return i18n.T("app.failed.running")
+	}
+	return err.Error()
 }

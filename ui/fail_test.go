@@ -2,12 +2,18 @@ package ui
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
 
@@ -42,4 +48,34 @@ func TestFailWindowSaysWhy(t *testing.T) {
 	if !closed {
 		t.Fatal("Sluiten did not close the window")
 	}
+}
+
+// TestFailReasonIsPlain: the failures people can act on are said in their language, not
+// as Go's errors ("unexpected end of JSON input", "no space left on device").
+func TestFailReasonIsPlain(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ONFACT_DROPBOX_HOME", dir)
+	os.WriteFile(config.Path(dir), []byte(`{"version": 1, "settings": {`), 0o600)
+	_, damaged := config.Load(config.Path(dir))
+	full := fmt.Errorf("record outcomes: %w", &fs.PathError{Op: "write", Path: filepath.Join(dir, "state.db"), Err: syscall.ENOSPC})
+	denied := fmt.Errorf("open state store: %w", &fs.PathError{Op: "open", Path: filepath.Join(dir, "state.db"), Err: syscall.EACCES})
+	for _, tc := range []struct {
+		lang string
+		err  error
+		want string
+	}{
+		{"nl", damaged, "Het instellingenbestand " + config.Path(dir) + " is beschadigd"},
+		{"fr", damaged, "Le fichier de réglages " + config.Path(dir) + " est endommagé"},
+		{"en", damaged, "The settings file " + config.Path(dir) + " is damaged"},
+		{"nl", full, "De schijf van deze computer is vol"},
+		{"en", denied, "may not write in its folder " + dir},
+		{"nl", errors.New("config.json was written by a newer version"), "config.json was written by a newer version"},
+	} {
+		i18n.SetLanguage(tc.lang)
+		got := failReason(tc.err)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, "JSON") || strings.Contains(got, "no space left") {
+			t.Errorf("%s, %v: %q", tc.lang, tc.err, got)
+		}
+	}
+	i18n.SetLanguage("")
 }

@@ -2,9 +2,13 @@ package ui
 
 import (
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
@@ -16,20 +20,32 @@ type fixedController struct {
 	conns    []config.Connection
 	status   []engine.Status
 	activity map[string][]store.Activity
-	synced   []string
-	settings *config.Settings // nil: the defaults
-	edits    []config.Connection
+	// inDropbox is what InDropbox answers; website what DropboxWebsite does.
+	inDropbox map[string]int
+	website   bool
+	// onActivity, if set, is called at each Activity.
+	onActivity func()
+	synced     []string
+	// checked records CheckNow; report is what WriteCheckReport writes, failReport what it
+	// returns.
+	checked    []string
+	report     string
+	failReport error
+	settings   *config.Settings // nil: the defaults
+	edits      []config.Connection
 	// failSettings and failEdit, when set, are what SetSettings and Edit return.
 	failSettings, failEdit error
 }
 
 var _ Controller = (*fixedController)(nil)
 
-func (f *fixedController) Auth() (auth.Config, error)       { return auth.Config{}, auth.ErrNoAppKey }
-func (f *fixedController) Tokens() auth.TokenStore          { return &auth.MemoryStore{} }
+// Connector is the use case over a settings folder that does not exist, without an app
+// key: the wizard opens and says it cannot connect.
+func (f *fixedController) Connector() *app.Connector {
+	return app.NewFileConnector(filepath.Join(os.TempDir(), "onfact-fixed-controller-never-written"),
+		func() (auth.Config, error) { return auth.Config{}, auth.ErrNoAppKey }, &auth.MemoryStore{})
+}
 func (f *fixedController) Connections() []config.Connection { return f.conns }
-func (f *fixedController) Add(c config.Connection) error    { f.conns = append(f.conns, c); return nil }
-func (f *fixedController) Restart(string)                   {}
 func (f *fixedController) Subscribe() (<-chan []engine.Status, func()) {
 	ch := make(chan []engine.Status, 1)
 	ch <- f.status
@@ -50,6 +66,12 @@ func (f *fixedController) SetSettings(s config.Settings) error {
 	return nil
 }
 func (f *fixedController) Edit(c config.Connection) error {
+	// The app's own rules, so the dialog is tested against what the app refuses.
+	v, err := app.Validate(f.conns, c.ID, app.ChoiceOf(c))
+	if err != nil {
+		return err
+	}
+	c.Name, c.Company, c.Folder, c.Structure = v.Name, v.Company, v.Folder, v.Structure
 	if f.failEdit != nil {
 		return f.failEdit
 	}
@@ -62,9 +84,21 @@ func (f *fixedController) Edit(c config.Connection) error {
 	return nil
 }
 func (f *fixedController) Activity(id string, n int) ([]store.Activity, error) {
+	if f.onActivity != nil {
+		f.onActivity()
+	}
 	return f.activity[id], nil
 }
-func (f *fixedController) SyncNow(id string) { f.synced = append(f.synced, id) }
+func (f *fixedController) InDropbox([]engine.Status) map[string]int { return f.inDropbox }
+func (f *fixedController) DropboxWebsite() bool                     { return f.website }
+func (f *fixedController) SyncNow(id string)                        { f.synced = append(f.synced, id) }
+func (f *fixedController) CheckNow(id string)                       { f.checked = append(f.checked, id) }
+func (f *fixedController) WriteCheckReport(w io.Writer) error {
+	if _, err := io.WriteString(w, f.report); err != nil {
+		return err
+	}
+	return f.failReport
+}
 func (f *fixedController) SetPaused(id string, paused bool) error {
 	for i := range f.status {
 		if id == "" || f.status[i].ID == id {

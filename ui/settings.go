@@ -86,10 +86,24 @@ func (w *MainWindow) settings() fyne.CanvasObject {
 		}
 	}
 
+	days := slices.Clone(checkChoices)
+	if !slices.Contains(days, max(s.CheckDays, -1)) {
+		days = append(days, s.CheckDays) // set in config.json by hand
+	}
+	check := widget.NewSelect(mapTexts(days, checkText), nil)
+	check.SetSelected(checkText(s.CheckDays))
+	check.OnChanged = func(text string) {
+		for _, d := range days {
+			if checkText(d) == text {
+				w.saveSettings(func(s *config.Settings) { s.CheckDays = d })
+			}
+		}
+	}
+
 	help := func(key string) *widget.Label {
 		l := widget.NewLabel(i18n.T(key))
 		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.LowImportance
+		l.SizeName = theme.SizeNameCaptionText // smaller, in the text colour: Fyne's disabled colour is unreadable on dark
 		return l
 	}
 	return container.NewVScroll(container.NewVBox(
@@ -99,9 +113,11 @@ func (w *MainWindow) settings() fyne.CanvasObject {
 			widget.NewFormItem(i18n.T("window.settings.language"), lang),
 			widget.NewFormItem(i18n.T("window.settings.concurrency"), conc),
 			widget.NewFormItem(i18n.T("window.settings.bandwidth"), limit),
+			widget.NewFormItem(i18n.T("window.settings.check"), check),
 		),
 		help("window.settings.concurrency.help"),
 		help("window.settings.bandwidth.help"),
+		help("window.settings.check.help"),
 		widget.NewSeparator(),
 		w.about(),
 	))
@@ -142,7 +158,7 @@ func (w *MainWindow) about() fyne.CanvasObject {
 			_ = w.openURL(fileURL(w.opts.LogDir))
 		})
 		help := widget.NewLabel(i18n.T("window.about.logs.help"))
-		help.Importance = widget.LowImportance
+		help.SizeName = theme.SizeNameCaptionText
 		objs = append(objs, container.NewHBox(logs, help))
 	}
 	return container.NewVBox(objs...)
@@ -162,6 +178,20 @@ func concurrencyText(n int) string {
 		return i18n.T("window.settings.concurrency.default")
 	}
 	return strconv.Itoa(n)
+}
+
+// checkText is how often Dropbox is checked (config.Settings.CheckDays) as the settings
+// offer it.
+func checkText(days int) string {
+	switch {
+	case days < 0:
+		return i18n.T("window.settings.check.never")
+	case days == 0:
+		return i18n.T("window.settings.check.weekly")
+	case days == 30:
+		return i18n.T("window.settings.check.monthly")
+	}
+	return i18n.N("window.settings.check.days", days)
 }
 
 // bandwidthText is a speed limit in Mbit/s, as internet subscriptions state speeds.

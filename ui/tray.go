@@ -29,9 +29,9 @@ type Tray struct {
 	fa  fyne.App
 	ctl Controller
 
-	menu                                    *fyne.Menu
-	status, open, syncNow, pause, add, quit *fyne.MenuItem
-	view                                    present.Tray
+	menu                                              *fyne.Menu
+	status, open, syncNow, checkNow, pause, add, quit *fyne.MenuItem
+	view                                              present.Tray
 	// publish hands the menu and icon to the system tray when they changed; nil under test.
 	publish func(m *fyne.Menu, icon fyne.Resource)
 	// published is what publish last showed, so an unchanged menu is not sent again (a
@@ -42,14 +42,16 @@ type Tray struct {
 	tooltip func(string)
 }
 
-// NewTray builds the tray menu for ctl: a status line, Open (calls open), Sync now,
-// Pause/Resume, Add a Dropbox..., and Quit (calls quit) last. Call Update to fill it in.
+// NewTray builds the tray menu for ctl: a status line, Open (calls open), Sync now, Check
+// Dropbox now, Pause/Resume, Add a Dropbox..., and Quit (calls quit) last. Call Update to
+// fill it in.
 func NewTray(fa fyne.App, ctl Controller, open, quit func()) *Tray {
 	t := &Tray{fa: fa, ctl: ctl}
 	t.status = fyne.NewMenuItem("", nil)
 	t.status.Disabled = true
 	t.open = fyne.NewMenuItem("", open)
 	t.syncNow = fyne.NewMenuItem("", func() { ctl.SyncNow("") })
+	t.checkNow = fyne.NewMenuItem("", func() { ctl.CheckNow("") })
 	t.pause = fyne.NewMenuItem("", func() {
 		_ = ctl.SetPaused("", !t.view.Paused) // a failed settings write still pauses for now
 		t.Update(ctl.Status())
@@ -57,7 +59,7 @@ func NewTray(fa fyne.App, ctl Controller, open, quit func()) *Tray {
 	t.add = fyne.NewMenuItem("", func() { wizard.Show(fa, ctl) })
 	t.quit = fyne.NewMenuItem("", quit)
 	t.quit.IsQuit = true
-	t.menu = fyne.NewMenu(Title, t.status, fyne.NewMenuItemSeparator(), t.open, t.syncNow, t.pause, t.add,
+	t.menu = fyne.NewMenu(Title, t.status, fyne.NewMenuItemSeparator(), t.open, t.syncNow, t.checkNow, t.pause, t.add,
 		fyne.NewMenuItemSeparator(), t.quit)
 	return t
 }
@@ -79,6 +81,8 @@ func (t *Tray) Update(st []engine.Status) {
 	t.open.Label = i18n.T("tray.menu.open")
 	t.syncNow.Label = i18n.T("tray.menu.syncnow")
 	t.syncNow.Disabled = t.view.Empty
+	t.checkNow.Label = i18n.T("tray.menu.check")
+	t.checkNow.Disabled = t.view.Empty
 	t.pause.Label = i18n.T("tray.menu.pause")
 	if t.view.Paused {
 		t.pause.Label = i18n.T("tray.menu.resume")

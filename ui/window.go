@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,18 +15,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onfact/onfact-dropbox/internal/config"
-	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 	"github.com/onfact/onfact-dropbox/ui/present"
 	"github.com/onfact/onfact-dropbox/ui/wizard"
 )
 
-// dropboxHome is where "open Dropbox" goes: the app folder's name is not known here.
+// dropboxHome is where a full Dropbox is made room in.
 const dropboxHome = "https://www.dropbox.com/home"
-
-// activityPerConnection is how many recent entries of each connection the feed shows.
-const activityPerConnection = 100
 
 // removeTimeout bounds revoking access at Dropbox when a connection is removed.
 const removeTimeout = 30 * time.Second
@@ -42,6 +37,10 @@ var concurrencyChoices = []int{0, 1, 2, 4, 8, 16}
 // bandwidthChoices are the speed limits offered, in Mbit/s: the unit internet
 // subscriptions state. 0 is no limit.
 var bandwidthChoices = []int64{0, 1, 2, 5, 10, 20}
+
+// checkChoices are how often Dropbox is checked, as config.Settings.CheckDays: every day,
+// every week (0, the engine's default), every month, never (only when asked).
+var checkChoices = []int{1, 0, 30, -1}
 
 // bytesPerMbit turns Mbit/s into the setting's bytes per second.
 const bytesPerMbit = 1_000_000 / 8
@@ -65,33 +64,40 @@ type MainWindow struct {
 	// editor is the open (or last) edit dialog of a connection.
 	editor *connEditor
 
+	// background runs f off the UI goroutine (go f()); tests run it at once.
+	background func(f func())
+
 	last []engine.Status
-	rows map[string]*connRow
+	// inDropbox is the number of documents in Dropbox per connection (Controller.InDropbox),
+	// counted off the UI goroutine; a connection not in it is being counted.
+	inDropbox map[string]int
+	rows      map[string]*connRow
 
 	tabs        *container.AppTabs
 	settingsTab *container.TabItem
 	connList    *fyne.Container
-	actList     *fyne.Container
 	problems    *widget.Check
 	actLoaded   time.Time
 	notify      bool
-}
 
-// connRow is one connection's card in the Connections tab.
-type connRow struct {
-	conn                                              config.Connection
-	card                                              *widget.Card
-	account, folder, structure, lastSync, counts, eta *widget.Label
-	warning                                           *widget.Label
-	syncNow, pause, reconnect, edit, remove           *widget.Button
-	paused                                            bool
+	// The activity feed: the connections needing the user above a virtual list of lines.
+	activity  *fyne.Container // the tab's content: laid out again when attention changes
+	attention *fyne.Container
+	feedList  *widget.List
+	feedEmpty *widget.Label
+	feedLines []present.Line
+	feedRows  []feedRow
+	// feedSeq numbers the loads, so an older one finishing late is dropped.
+	feedSeq  int
+	expanded map[string]bool
 }
 
 // NewMainWindow builds the main window of ctl on fa, hidden; Update fills it in. It is
 // separate from Run so tests can build it on Fyne's test app.
 func NewMainWindow(fa fyne.App, ctl Controller, opts Options) *MainWindow {
 	w := &MainWindow{Window: fa.NewWindow(Title), fa: fa, ctl: ctl, opts: opts, now: time.Now, do: fyne.Do,
-		openURL: fa.OpenURL, notify: ctl.Settings().Notifications}
+		openURL: fa.OpenURL, notify: ctl.Settings().Notifications, expanded: map[string]bool{},
+		background: func(f func()) { go f() }}
 	w.build()
 	w.Window.Resize(fyne.NewSize(720, 520))
 	return w
@@ -127,12 +133,18 @@ func (w *MainWindow) build() {
 	w.connList = container.NewVBox()
 	add := widget.NewButtonWithIcon(i18n.T("window.add"), theme.ContentAddIcon(), func() { wizard.Show(w.fa, w.ctl) })
 	add.Importance = widget.HighImportance
-	connections := container.NewBorder(container.NewHBox(layout.NewSpacer(), add), nil, nil, nil,
+	export := widget.NewButtonWithIcon(i18n.T("window.export"), theme.DocumentSaveIcon(), w.exportReport)
+	connections := container.NewBorder(container.NewHBox(export, layout.NewSpacer(), add), nil, nil, nil,
 		container.NewVScroll(w.connList))
 
-	w.actList = container.NewVBox()
+	w.attention = container.NewVBox()
+	w.feedList = w.newFeedList()
+	w.feedEmpty = widget.NewLabel(i18n.T("window.activity.empty"))
+	w.feedEmpty.Hidden = len(w.feedRows) > 0
 	w.problems = widget.NewCheck(i18n.T("window.activity.problems"), func(bool) { w.loadActivity() })
-	activity := container.NewBorder(w.problems, nil, nil, nil, container.NewVScroll(w.actList))
+	activity := container.NewBorder(container.NewVBox(w.problems, w.attention), nil, nil, nil,
+		container.NewStack(w.feedList, container.NewVBox(w.feedEmpty)))
+	w.activity = activity
 
 	w.settingsTab = container.NewTabItem(i18n.T("window.tab.settings"), w.settings())
 	w.tabs = container.NewAppTabs(
@@ -149,6 +161,10 @@ func (w *MainWindow) build() {
 	w.Window.SetContent(w.tabs)
 	w.Update(w.last)
 }
+
+// SetInDropbox keeps the numbers of documents in Dropbox per connection for the next
+// Update; Run counts them off the UI goroutine with Controller.InDropbox.
+func (w *MainWindow) SetInDropbox(n map[string]int) { w.inDropbox = n }
 
 // Update shows a status snapshot: the connection cards follow the configured connections
 // and their state, and the activity feed reloads when it is showing.
@@ -172,7 +188,8 @@ func (w *MainWindow) Update(st []engine.Status) {
 		if !ok {
 			s = engine.Status{ID: c.ID, Name: c.Name, State: engine.StateStarting}
 		}
-		r.show(c, present.ConnectionRow(s, w.now()))
+		n, known := w.inDropbox[c.ID]
+		r.show(c, present.ConnectionCard(s, n, known, w.now()), w.location(c), w.ctl.DropboxWebsite())
 		cards = append(cards, r.card)
 	}
 	for id := range w.rows {
@@ -190,77 +207,6 @@ func (w *MainWindow) Update(st []engine.Status) {
 	if w.tabs.SelectedIndex() == 1 && time.Since(w.actLoaded) > 2*time.Second {
 		w.loadActivity()
 	}
-}
-
-func (w *MainWindow) newRow(c config.Connection) *connRow {
-	r := &connRow{conn: c}
-	label := func() *widget.Label {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}
-	r.account, r.folder, r.structure, r.lastSync, r.counts, r.eta = label(), label(), label(), label(), label(), label()
-	r.warning = widget.NewLabel("")
-	r.warning.Wrapping = fyne.TextWrapWord
-	r.warning.Importance = widget.WarningImportance
-	id := c.ID
-	r.syncNow = widget.NewButtonWithIcon(i18n.T("window.syncnow"), theme.ViewRefreshIcon(), func() { w.ctl.SyncNow(id) })
-	r.pause = widget.NewButton("", func() {
-		if err := w.ctl.SetPaused(id, !r.paused); err != nil {
-			dialog.ShowError(err, w.Window)
-		}
-		w.Update(w.ctl.Status())
-	})
-	r.reconnect = widget.NewButtonWithIcon(i18n.T("window.reconnect"), theme.LoginIcon(), func() {
-		wizard.ShowReconnect(w.fa, w.ctl, r.conn)
-	})
-	r.edit = widget.NewButtonWithIcon(i18n.T("window.edit"), theme.DocumentCreateIcon(), func() { w.showEdit(r.conn) })
-	r.remove = widget.NewButtonWithIcon(i18n.T("window.remove"), theme.DeleteIcon(), func() { w.confirmRemove(r.conn) })
-	details := container.NewVBox(r.account, r.folder, r.structure, r.lastSync, r.counts, r.eta, r.warning,
-		container.NewHBox(r.reconnect, r.syncNow, r.pause, layout.NewSpacer(), r.edit, r.remove))
-	r.card = widget.NewCard(c.Name, "", details)
-	return r
-}
-
-// show fills the card in; labels without text are hidden so the card stays short.
-func (r *connRow) show(c config.Connection, v present.Row) {
-	r.conn = c
-	r.card.SetTitle(c.Name)
-	r.card.SetSubTitle(v.State)
-	set := func(l *widget.Label, text string) {
-		l.SetText(text)
-		if text == "" {
-			l.Hide()
-		} else {
-			l.Show()
-		}
-	}
-	set(r.account, accountText(c))
-	set(r.folder, i18n.T("window.folder", "Folder", c.Folder))
-	set(r.structure, i18n.T("window.structure", "Structure", structureText(c.Structure)))
-	set(r.lastSync, v.LastSync)
-	set(r.counts, v.Counts)
-	set(r.eta, v.ETA)
-	set(r.warning, v.Warning)
-	r.paused = v.Paused
-	if v.Paused {
-		r.pause.SetText(i18n.T("window.resume"))
-		r.pause.SetIcon(theme.MediaPlayIcon())
-	} else {
-		r.pause.SetText(i18n.T("window.pause"))
-		r.pause.SetIcon(theme.MediaPauseIcon())
-	}
-	if v.NeedsReconnect || v.Attention {
-		r.reconnect.Show()
-	} else {
-		r.reconnect.Hide()
-	}
-	if v.NeedsReconnect {
-		r.reconnect.Importance = widget.HighImportance
-	} else {
-		r.reconnect.Importance = widget.MediumImportance
-	}
-	r.reconnect.Refresh()
 }
 
 func accountText(c config.Connection) string {
@@ -310,78 +256,6 @@ func (w *MainWindow) confirmRemove(c config.Connection) {
 	d.SetDismissText(i18n.T("window.remove.cancel"))
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
-}
-
-// feedEntry is one activity entry with the connection it belongs to.
-type feedEntry struct {
-	conn config.Connection
-	act  store.Activity
-}
-
-// loadActivity reads every connection's recent activity and shows it, newest first:
-// connections needing the user on top, then the entries (only refusals when the problems
-// filter is on).
-func (w *MainWindow) loadActivity() {
-	w.actLoaded = time.Now()
-	now := w.now()
-	problemsOnly := w.problems.Checked
-	var objs []fyne.CanvasObject
-	conns := w.ctl.Connections()
-	byID := map[string]engine.Status{}
-	for _, s := range w.last {
-		byID[s.ID] = s
-	}
-	var feed []feedEntry
-	for _, c := range conns {
-		if s, ok := byID[c.ID]; ok && (s.State.Attention() || s.Failed > 0) {
-			l := widget.NewLabel(c.Name + ": " + present.StateText(s))
-			if s.State.Attention() {
-				l.Importance = widget.DangerImportance
-			} else {
-				l.SetText(c.Name + ": " + present.ConnectionRow(s, now).Counts)
-				l.Importance = widget.WarningImportance
-			}
-			l.Wrapping = fyne.TextWrapWord
-			objs = append(objs, l)
-		}
-		acts, err := w.ctl.Activity(c.ID, activityPerConnection)
-		if err != nil {
-			continue // the feed is a convenience; a store error shows in the log
-		}
-		for _, a := range acts {
-			feed = append(feed, feedEntry{c, a})
-		}
-	}
-	sort.SliceStable(feed, func(i, j int) bool { return feed[i].act.Time.After(feed[j].act.Time) })
-	for _, e := range feed {
-		v := present.ActivityEntry(e.act, now)
-		if problemsOnly && !v.Problem {
-			continue
-		}
-		objs = append(objs, w.entry(e, v))
-	}
-	if len(objs) == 0 {
-		objs = append(objs, widget.NewLabel(i18n.T("window.activity.empty")))
-	}
-	w.actList.Objects = objs
-	w.actList.Refresh()
-}
-
-func (w *MainWindow) entry(e feedEntry, v present.Entry) fyne.CanvasObject {
-	text := widget.NewLabel(v.Text)
-	text.Wrapping = fyne.TextWrapWord
-	if v.Problem {
-		text.Importance = widget.DangerImportance
-	}
-	when := widget.NewLabel(v.When + " · " + e.conn.Name)
-	when.Importance = widget.LowImportance
-	local := fileURL(filepath.Join(e.conn.Folder, filepath.FromSlash(e.act.Path)))
-	openFile := widget.NewButtonWithIcon(i18n.T("window.activity.openfile"), theme.FileIcon(), func() { _ = w.fa.OpenURL(local) })
-	openDropbox := widget.NewButtonWithIcon(i18n.T("window.activity.opendropbox"), theme.ComputerIcon(), func() {
-		u, _ := url.Parse(dropboxHome)
-		_ = w.fa.OpenURL(u)
-	})
-	return container.NewVBox(text, container.NewHBox(when, layout.NewSpacer(), openFile, openDropbox), widget.NewSeparator())
 }
 
 // fileURL is the file:// URL of a local path, on Windows too ("C:\x" -> "file:///C:/x").

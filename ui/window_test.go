@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -59,11 +61,10 @@ func demoApp(t *testing.T) (*app.App, config.Connection) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
+	conn, err := a.Connector().AddNew(context.Background(),
+		app.Choice{Name: "Demo onFact", Company: "Demo BV", Folder: d.Export, Structure: "year-type", Language: "nl"},
+		auth.Options{Language: "nl"}, demo.Browse)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Add(conn); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the initial copy", func() bool {
@@ -87,6 +88,23 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// headline is the state line at the top of a connection's card.
+func headline(w *MainWindow, name string) string {
+	for _, r := range w.rows {
+		if r.card.Title == name {
+			return r.headline.Text
+		}
+	}
+	return ""
+}
+
+// syncWindow runs w's background work and its hand-back to the UI goroutine at once, on
+// the test's goroutine.
+func syncWindow(w *MainWindow) {
+	w.do = func(f func()) { f() }
+	w.background = func(f func()) { f() }
 }
 
 func cardOf(w *MainWindow, name string) *widget.Card {
@@ -130,18 +148,20 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 	queued := make(chan func(), 10)
 	w.do = func(f func()) { queued <- f }
 	w.Window.Show()
+	w.SetInDropbox(a.InDropbox(a.Status())) // Run counts on its own goroutine
 	w.Update(a.Status())
 
 	card := cardOf(w, "Demo onFact")
 	if card == nil {
 		t.Fatalf("no card for the connection: %q", labels(w.Window.Content()))
 	}
-	if card.Subtitle != "Alles gesynchroniseerd" {
-		t.Fatalf("state %q", card.Subtitle)
+	if h := headline(w, "Demo onFact"); h != "Alles staat veilig in Dropbox" {
+		t.Fatalf("state %q", h)
 	}
 	got := strings.Join(labels(card), "\n")
 	for _, want := range []string{"Exportmap: " + conn.Folder, "Mappen in Dropbox: Per jaar en documenttype",
-		"Dropbox-account: Demo Gebruiker (" + conn.AccountEmail + ")", "Laatst gesynchroniseerd: zonet"} {
+		"Dropbox-account: Demo Gebruiker (" + conn.AccountEmail + ")", "Laatst gesynchroniseerd: zonet",
+		"39 documenten in Dropbox", "In Dropbox: Apps/onFact/Demo BV/" + strconv.Itoa(time.Now().Year()) + "/Facturen"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("card lacks %q:\n%s", want, got)
 		}
@@ -149,7 +169,7 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 
 	tray := NewTray(fa, a, w.Show, fa.Quit)
 	tray.Update(a.Status())
-	checkTray(t, tray, "Alles gesynchroniseerd", "Pauzeren")
+	checkTray(t, tray, "Alles staat veilig in Dropbox", "Pauzeren")
 
 	pause := button(card, "Pauzeren")
 	if pause == nil {
@@ -160,7 +180,7 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 		st := a.Status()
 		w.Update(st)
 		tray.Update(st)
-		return card.Subtitle == "Gepauzeerd" && button(card, "Hervatten") != nil && tray.View().Status == "Gepauzeerd"
+		return headline(w, "Demo onFact") == "Gepauzeerd" && button(card, "Hervatten") != nil && tray.View().Status == "Gepauzeerd"
 	})
 	checkTray(t, tray, "Gepauzeerd", "Hervatten")
 
@@ -169,9 +189,27 @@ func TestMainWindowFollowsTheRealApp(t *testing.T) {
 		st := a.Status()
 		w.Update(st)
 		tray.Update(st)
-		return card.Subtitle == "Alles gesynchroniseerd" && tray.View().Status == "Alles gesynchroniseerd"
+		return headline(w, "Demo onFact") == "Alles staat veilig in Dropbox" && tray.View().Status == "Alles staat veilig in Dropbox"
 	})
-	checkTray(t, tray, "Alles gesynchroniseerd", "Pauzeren")
+	checkTray(t, tray, "Alles staat veilig in Dropbox", "Pauzeren")
+
+	// Check now: the engine lists the emulated Dropbox and finds every document.
+	test.Tap(button(card, "Dropbox nakijken"))
+	waitFor(t, "the card to show the check", func() bool {
+		st := a.Status()
+		w.Update(st)
+		return strings.HasPrefix(w.rows[conn.ID].check.Text, "Laatste controle: 39 documenten, alle aanwezig (")
+	})
+	report := filepath.Join(t.TempDir(), "report.csv")
+	wc, err := storage.Writer(storage.NewFileURI(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.background = func(f func()) { f() }
+	w.writeReport(wc)
+	if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "Demo onFact") {
+		t.Fatalf("the report holds %q (%v)", b, err)
+	}
 
 	test.Tap(button(card, "Verwijderen"))
 	overlay := w.Window.Canvas().Overlays().Top()
@@ -217,7 +255,7 @@ func checkTray(t *testing.T, tray *Tray, status, pause string) {
 		}
 		got = append(got, it.Label)
 	}
-	want := []string{status, "---", "Openen", "Nu synchroniseren", pause, "Dropbox toevoegen…", "---", "Afsluiten"}
+	want := []string{status, "---", "Openen", "Nu synchroniseren", "Dropbox nu nakijken", pause, "Dropbox toevoegen…", "---", "Afsluiten"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("tray menu %q, want %q", got, want)
 	}
@@ -254,7 +292,7 @@ func TestTrayIconFollowsState(t *testing.T) {
 	tray.Menu().Items[len(tray.Menu().Items)-1].Action()
 	want := []string{
 		"tray-attention.png onFact Dropbox Sync\nDropbox Bakkerij Janssens moet opnieuw gekoppeld worden\nAcme onFact: Alles gesynchroniseerd\nBakkerij Janssens: Moet opnieuw gekoppeld worden",
-		"tray-synced.png onFact Dropbox Sync\nAlles gesynchroniseerd",
+		"tray-synced.png onFact Dropbox Sync\nAlles staat veilig in Dropbox",
 		"tray-paused.png onFact Dropbox Sync\nGepauzeerd",
 	}
 	if strings.Join(published, "|") != strings.Join(want, "|") || !quit {
@@ -284,30 +322,6 @@ func TestConnectionsMarkup(t *testing.T) {
 	}
 }
 
-// TestActivityMarkup snapshots the Activity tab, then filters it down to the problems.
-func TestActivityMarkup(t *testing.T) {
-	i18n.SetLanguage("nl")
-	fa := test.NewTempApp(t)
-	w := NewMainWindow(fa, twoConnections(), Options{})
-	w.now = func() time.Time { return clock }
-	w.Window.Resize(fyne.NewSize(720, 600))
-	w.Update(w.ctl.Status())
-	w.tabs.SelectIndex(1)
-	assertMarkup(t, "activity.xml", w.Window.Canvas())
-	all := strings.Join(labels(w.actList), "\n")
-	for _, want := range []string{"F2026-0042.pdf verzonden naar /Acme onFact/2026/Facturen", "5 minuten geleden · Acme onFact",
-		"CN2026-0003.pdf geweigerd: de naam is te lang voor Dropbox", "Bakkerij Janssens: Moet opnieuw gekoppeld worden"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("feed lacks %q:\n%s", want, all)
-		}
-	}
-	test.Tap(w.problems)
-	only := strings.Join(labels(w.actList), "\n")
-	if strings.Contains(only, "verzonden naar") || !strings.Contains(only, "geweigerd") || !strings.Contains(only, "Bakkerij Janssens: Moet") {
-		t.Errorf("problems filter shows:\n%s", only)
-	}
-}
-
 // TestLanguageSetting switches to French and back: the texts follow at once.
 func TestLanguageSetting(t *testing.T) {
 	i18n.SetLanguage("nl")
@@ -326,7 +340,7 @@ func TestLanguageSetting(t *testing.T) {
 	if i18n.Language() != "fr" || changed != 1 || w.tabs.Items[0].Text != "Liaisons" || w.tabs.SelectedIndex() != 2 {
 		t.Fatalf("language %s, tabs %q, selected %d", i18n.Language(), w.tabs.Items[0].Text, w.tabs.SelectedIndex())
 	}
-	if r := w.rows["a"]; r == nil || r.card.Subtitle != "Tout est synchronisé" || r.pause.Text != "Mettre en pause" {
+	if r := w.rows["a"]; r == nil || r.headline.Text != "Tout est en sécurité dans Dropbox" || r.pause.Text != "Mettre en pause" {
 		t.Fatalf("card not in French: %+v", r)
 	}
 }
@@ -476,8 +490,11 @@ func TestEditDialog(t *testing.T) {
 	if !e.warning.Visible() || !strings.Contains(e.warning.Text, "Documenten die al in Dropbox staan, blijven waar ze zijn") {
 		t.Fatalf("warning %q", e.warning.Text)
 	}
-	if e.structure.Selected != "Per jaar en documenttype" || e.custom.Text != "" || e.company.Text != "Acme onFact" {
-		t.Fatalf("structure %q, custom %q, company %q", e.structure.Selected, e.custom.Text, e.company.Text)
+	// The fixed connection has no company: the name is its suggestion, not its text.
+	if e.structure.Selected != "Per jaar en documenttype" || e.custom.Text != "" || e.company.Text != "" ||
+		e.company.PlaceHolder != "Acme onFact" {
+		t.Fatalf("structure %q, custom %q, company %q (placeholder %q)", e.structure.Selected, e.custom.Text,
+			e.company.Text, e.company.PlaceHolder)
 	}
 
 	problem := func(want string) {
@@ -510,8 +527,8 @@ func TestEditDialog(t *testing.T) {
 		t.Fatalf("edits %+v (problem %q)", f.edits, e.problem.Text)
 	}
 	got := f.edits[0]
-	if got.ID != "a" || got.Name != "Acme boekhouding" || got.Folder != dir || got.Structure != "year" || !got.Accountant ||
-		got.AccountEmail != "anna@acme.be" {
+	if got.ID != "a" || got.Name != "Acme boekhouding" || got.Company != "Acme boekhouding" || got.Folder != dir ||
+		got.Structure != "year" || !got.Accountant || got.AccountEmail != "anna@acme.be" {
 		t.Fatalf("saved %+v", got)
 	}
 	if w.Window.Canvas().Overlays().Top() != nil {
@@ -550,7 +567,7 @@ func TestEditAndSettingsOnTheRealApp(t *testing.T) {
 	}
 	waitFor(t, "the connection to run again", func() bool {
 		w.Update(a.Status())
-		return cardOf(w, "Demo onFact").Subtitle == "Alles gesynchroniseerd" &&
+		return headline(w, "Demo onFact") == "Alles staat veilig in Dropbox" &&
 			slices.Contains(labels(cardOf(w, "Demo onFact")), "Mappen in Dropbox: Per jaar")
 	})
 

@@ -21,6 +21,7 @@ func (s snapshot) equal(o snapshot) bool {
 // entry is one path that had events and has not settled yet.
 type entry struct {
 	first  time.Time // first event; MaxDelay counts from here
+	last   time.Time // latest event; the settle delay counts from here
 	due    time.Time // next check
 	snap   snapshot  // valid when stated
 	stated bool      // snap was taken after the latest event
@@ -37,6 +38,11 @@ type aggregator struct {
 	poll     time.Duration // time between the two stat checks
 	maxDelay time.Duration // a path that keeps changing is released after this long anyway
 	limit    int           // more pending or ready paths than this collapse into "."
+	// quick, when complete is set, is the quiet time after which a file whose content is
+	// complete (complete reports it: a PDF with its end marker) is stated, twice quickPoll
+	// apart, instead of waiting the whole settle delay: a saved invoice is sent at once.
+	quick, quickPoll time.Duration
+	complete         func(rel string) bool
 
 	pending  map[string]*entry
 	ready    map[string]time.Time // settled, not yet delivered; value is the first event
@@ -81,8 +87,12 @@ func (a *aggregator) touch(p string, now time.Time) {
 }
 
 func (a *aggregator) bump(e *entry, now time.Time) {
-	e.stated = false
-	a.schedule(e, now.Add(a.settle))
+	e.stated, e.last = false, now
+	d := a.settle
+	if a.complete != nil {
+		d = a.quick // an early look: a complete document need not wait the settle delay
+	}
+	a.schedule(e, now.Add(d))
 	if a.earliest.IsZero() || e.due.Before(a.earliest) {
 		a.earliest = e.due
 	}
@@ -166,8 +176,16 @@ func (a *aggregator) check(now time.Time, stat func(rel string) snapshot) {
 			dirs = dirs || s.dir
 			continue
 		}
+		poll := a.poll
+		if early := a.complete != nil && now.Sub(e.last) < a.settle; early {
+			if !e.stated && (!s.exists || s.dir || !a.complete(p)) {
+				a.schedule(e, e.last.Add(a.settle)) // not known complete: the whole delay
+				continue
+			}
+			poll = a.quickPoll
+		}
 		e.snap, e.stated = s, true
-		a.schedule(e, now.Add(a.poll))
+		a.schedule(e, now.Add(poll))
 	}
 
 	// A stable directory waits for its subtree; blocked holds every ancestor of a path that

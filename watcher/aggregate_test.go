@@ -269,3 +269,27 @@ func TestAggregatorReportsEveryEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestAggregatorQuickForCompleteFiles: with a completeness check, a file whose content is
+// complete is reported after the quick quiet time and two quick stats; one that is not
+// waits the whole settle delay, as without the check.
+func TestAggregatorQuickForCompleteFiles(t *testing.T) {
+	s := newSim(t, 100)
+	complete := map[string]bool{"done.pdf": true}
+	s.a.complete, s.a.quick, s.a.quickPoll = func(p string) bool { return complete[p] }, 20*time.Millisecond, 10*time.Millisecond
+	s.file("done.pdf", 10)
+	s.file("half.pdf", 5)
+	s.dir("map")
+	s.touch(0, "done.pdf")
+	s.touch(0, "half.pdf")
+	s.touch(0, "map")
+	s.want(20)             // the early look: done.pdf is complete and stated once
+	s.want(30, "done.pdf") // its second stat agrees
+	s.want(60)             // half.pdf and the folder wait for the settle delay
+	s.want(100)            // first stat
+	s.want(125, "half.pdf", "map")
+	// A complete file written again restarts, and goes quickly again.
+	s.touch(200, "done.pdf")
+	s.want(220)
+	s.want(230, "done.pdf")
+}

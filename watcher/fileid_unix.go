@@ -12,8 +12,9 @@ import (
 // means unknown.
 type fileID struct{ dev, ino uint64 }
 
-// idOf returns the identity of the file fi describes, or the zero fileID.
-func idOf(fi fs.FileInfo) fileID {
+// idOf returns the identity of the file at path, which fi describes, or the zero fileID.
+// Here fi holds it all; Windows needs path (fileid_windows.go).
+func idOf(_ string, fi fs.FileInfo) fileID {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return fileID{}

@@ -45,6 +45,16 @@ type Options struct {
 	// Ignore lists extra patterns, in path.Match syntax, matched against base names on top
 	// of the built-in rules of Ignored. A matching directory is not watched at all.
 	Ignore []string
+
+	// Complete, if set, reports whether the file at rel (slash-separated, relative to the
+	// folder) is complete by its content, e.g. a PDF that ends with its %%EOF marker. Such
+	// a file is reported once it has been quiet for QuickSettle and two stats
+	// QuickSettle/2 apart agree, instead of after SettleDelay: a saved document goes out at
+	// once, one still being written waits as before. It is called on the watcher's
+	// goroutine.
+	Complete func(rel string) bool
+	// QuickSettle is the quiet time for complete files. Default 100 ms.
+	QuickSettle time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -62,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 50_000
+	}
+	if o.QuickSettle <= 0 {
+		o.QuickSettle = min(100*time.Millisecond, o.SettleDelay)
 	}
 	return o
 }
@@ -161,6 +174,15 @@ func (w *Watcher) Status() Status {
 	return w.status
 }
 
+// newAggregator is the settling logic with the watcher's options.
+func (w *Watcher) newAggregator() *aggregator {
+	a := newAggregator(w.opts.SettleDelay, w.opts.StatInterval, w.opts.MaxDelay, w.opts.MaxPending)
+	if w.opts.Complete != nil {
+		a.complete, a.quick, a.quickPoll = w.opts.Complete, w.opts.QuickSettle, w.opts.QuickSettle/2
+	}
+	return a
+}
+
 // Serve watches the folder until ctx is done, then closes the Batches channel and returns
 // nil. Trouble never ends it: it shows in Status and the watcher degrades to asking for full
 // rescans. Serve may be called only once; a second call returns an error at once.
@@ -172,7 +194,7 @@ func (w *Watcher) Serve(ctx context.Context) error {
 
 	l := &loop{
 		w:         w,
-		agg:       newAggregator(w.opts.SettleDelay, w.opts.StatInterval, w.opts.MaxDelay, w.opts.MaxPending),
+		agg:       w.newAggregator(),
 		dirs:      make(map[string]fileID),
 		byID:      make(map[fileID]string),
 		unwatched: make(map[string]struct{}),
@@ -356,6 +378,9 @@ func (l *loop) handleEvent(ev fsnotify.Event) {
 	if ignoredPath(rel, l.w.opts.Ignore) {
 		return
 	}
+	if _, from := l.dirs[path.Dir(rel)]; watchesOutliveMoves && !from {
+		return // from a watch that outlived its directory's move away
+	}
 	_, watched := l.dirs[rel]
 	if ev.Op == fsnotify.Write && watched {
 		// kqueue and Windows send Write on a directory whose entries changed; the entry's
@@ -452,7 +477,7 @@ func (l *loop) walk(rel string, report bool, seen map[string]struct{}) error {
 			// Create event is on the way.
 			continue
 		case err == nil:
-			id = idOf(fi)
+			id = idOf(l.abs(d), fi)
 		}
 		if watched && had != id && had != (fileID{}) && id != (fileID{}) {
 			// Deleted and made anew while events were lost: the watch is on the old one.
@@ -480,8 +505,11 @@ func (l *loop) walk(rel string, report bool, seen map[string]struct{}) error {
 		if seen != nil {
 			seen[d] = struct{}{}
 		}
-		entries, _ := os.ReadDir(l.abs(d)) // on error, whatever was read
+		entries, _ := readDir(l.abs(d)) // on error, whatever was read
 		for _, e := range entries {
+			if !report && !e.IsDir() {
+				continue // at a start, 100,000 files that only need their folders watched
+			}
 			if Ignored(e.Name(), l.w.opts.Ignore) {
 				continue
 			}
@@ -495,6 +523,16 @@ func (l *loop) walk(rel string, report bool, seen map[string]struct{}) error {
 		}
 	}
 	return nil
+}
+
+// readDir is os.ReadDir without its sorting, which the walk does not need.
+func readDir(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // limitHit degrades to full rescans after a watch limit refused a directory.
@@ -516,9 +554,15 @@ func (l *loop) watch(d string, id fileID) error {
 		// everything below it, which moved along and is watched under its new names as the
 		// walk goes on. Nothing is missed in between: a reporting walk reads every directory
 		// after watching it, and the other walks come with a rescan of what they watch.
-		if fi, err := l.lstat(old); err != nil || idOf(fi) != id {
+		if fi, err := l.lstat(old); err != nil || idOf(l.abs(old), fi) != id {
 			l.removeTree(old)
 		} // else the same directory is at both names (a bind mount): leave it be.
+	}
+	if watchesOutliveMoves {
+		// A directory moved here, or below one that was, may still hold the watch of its
+		// old name, which Add would hand back still naming events by that name. Removing
+		// by the new name reaches it; when there is none the error says so.
+		_ = l.fw.Remove(l.abs(d))
 	}
 	if err := l.w.addWatch(l.fw, l.abs(d)); err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/onfact/onfact-dropbox/internal/winetest"
 )
 
 // Generous: the machine may be loaded. Tests wait this long for something that must happen,
@@ -158,6 +160,7 @@ func TestScenarios(t *testing.T) {
 		setup  func(t *testing.T, root, outside string) // before the watcher starts
 		act    func(t *testing.T, root, outside string, w *Watcher)
 		want   []string // exactly what must be reported
+		wine   string   // set: the Wine gap that keeps the case from being made there
 	}{
 		{
 			name: "create",
@@ -317,10 +320,14 @@ func TestScenarios(t *testing.T) {
 				write(t, root, "sentinel.pdf", "s")
 			},
 			want: []string{"link2", "sentinel.pdf"},
+			wine: "Wine 8 makes no symbolic link that Windows programs see as one (no reparse point)",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.wine != "" {
+				winetest.Skip(t, tt.wine)
+			}
 			t.Parallel()
 			root := filepath.Join(t.TempDir(), "export")
 			outside := filepath.Join(t.TempDir(), "outside")
@@ -619,7 +626,13 @@ func TestRootGone(t *testing.T) {
 	}{
 		{
 			name: "removed",
-			gone: func(t *testing.T, root string) { must(t, os.RemoveAll(root)) },
+			gone: func(t *testing.T, root string) {
+				// Windows 10 deletes with POSIX semantics: an open (watched) subfolder goes at
+				// once. Wine 8 has only the older delete, which leaves it pending until the
+				// watch lets go, so the root is "not empty".
+				winetest.Skip(t, "Wine 8 has no POSIX delete: a watched folder cannot be removed while watched")
+				must(t, os.RemoveAll(root))
+			},
 			back: func(t *testing.T, root string) { must(t, os.Mkdir(root, 0o755)) },
 		},
 		{

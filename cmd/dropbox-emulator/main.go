@@ -2,8 +2,12 @@
 // loopback address, for manual testing, benchmarks and the demo.
 //
 //	dropbox-emulator --addr 127.0.0.1:8580 --data ./emu-data --latency 80ms --write-lock
+//	dropbox-emulator --strict --seed 7 --batch-contention 0.1
 //
 // Point a client at the printed URL: the API, content and OAuth endpoints all live there.
+// --strict switches on every real-Dropbox behaviour (dropboxemu.StrictFaults); fault flags
+// given beside it override the profile's value. --refuse puts an account in a state Dropbox
+// refuses; PUT /_emulator/refusal?account=<id>&refusal=<kind> sets or lifts one later.
 package main
 
 import (
@@ -40,6 +44,23 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// applyProfile replaces the faults with a profile, keeping the value of every flag given
+// on the command line: the flags are bound to f's fields, so setting them again after f is
+// overwritten puts their values back. Repeatable flags are left alone, as setting one
+// again would append its values a second time.
+func applyProfile(fl *flag.FlagSet, f *dropboxemu.Faults, profile dropboxemu.Faults) {
+	given := map[string]string{}
+	fl.Visit(func(x *flag.Flag) {
+		if _, repeatable := x.Value.(*listFlag); !repeatable {
+			given[x.Name] = x.Value.String()
+		}
+	})
+	*f = profile
+	for name, v := range given {
+		_ = fl.Set(name, v) // the value parsed once already
+	}
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("dropbox-emulator", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -68,8 +89,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.Float64Var(&f.TooManyRequests, "error-429", 0, "probability of a 429 per request")
 	fl.Float64Var(&f.Drop, "drop", 0, "probability of a dropped connection per request")
 	fl.Float64Var(&f.Truncate, "truncate", 0, "probability of a truncated response body per request")
+	fl.IntVar(&f.RetryAfter, "retry-after", 0, "Retry-After seconds of injected 429s and 503s (0: 1)")
+	fl.Float64Var(&f.PlainTooManyRequests, "error-429-plain", 0, "probability of a 429 with a plain-text or empty body and only Retry-After, per request")
+	fl.Float64Var(&f.ServiceUnavailable, "error-503", 0, "probability of a 503 with Retry-After per request")
+	fl.Float64Var(&f.BatchContention, "batch-contention", 0, "probability per finish_batch entry of too_many_write_operations")
+	fl.Float64Var(&f.BatchInternalError, "batch-internal-error", 0, "probability per finish_batch entry of internal_error")
+	fl.DurationVar(&f.CommitEntryCost, "commit-entry-cost", 0, "time a finish_batch holds the account's write lock per entry")
+	fl.IntVar(&f.MaxArgHeader, "max-arg-header", 0, "longest Dropbox-API-Arg header line, in bytes, before a proxy's 400 (0: none)")
+	fl.BoolVar(&f.StrictArgs, "strict-args", false, "unknown argument fields, raw non-ASCII Dropbox-API-Arg and a finish content_hash not of the call's bytes are 400s")
+	strict := fl.Bool("strict", false, "switch on every real-Dropbox behaviour (dropboxemu.StrictFaults); other fault flags override it")
+	var refusals listFlag
+	fl.Var(&refusals, "refuse", "email=data_transport_limit or email=user_suspended: refuse that account (repeatable)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *strict {
+		applyProfile(fl, &f, dropboxemu.StrictFaults(f.Seed))
 	}
 	if len(accounts) == 0 {
 		accounts = listFlag{"demo@example.com"}
@@ -92,6 +127,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if first == "" {
 			first = id
+		}
+	}
+	for _, r := range refusals {
+		email, kind, ok := strings.Cut(r, "=")
+		if !ok {
+			return fmt.Errorf("--refuse %q: want email=kind", r)
+		}
+		if err := srv.SetAccountRefusal(dropboxemu.AccountID(email), dropboxemu.Refusal(kind)); err != nil {
+			return fmt.Errorf("--refuse %q: %w", r, err)
 		}
 	}
 	if *tokenFile != "" {

@@ -4,14 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand"
+	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -20,10 +24,13 @@ import (
 	"time"
 
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
+	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/files"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/filetransfer"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
+
+	"golang.org/x/oauth2"
 
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"github.com/onfact/onfact-dropbox/internal/syncbuf"
@@ -33,6 +40,10 @@ import (
 // calling run() in-process: flag parsing, signal handling and exit all take part.
 func buildEmulator(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("ONFACT_EMULATOR_EXE"); bin != "" {
+		// Built beforehand by scripts/wine-test.sh: under Wine there is no Go toolchain.
+		return bin
+	}
 	bin := filepath.Join(t.TempDir(), "dropbox-emulator")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -97,6 +108,13 @@ func startEmulator(t *testing.T, bin string, args ...string) *emulator {
 // stop sends SIGTERM and expects a clean exit, as a supervisor or Ctrl-C would cause.
 func (e *emulator) stop() {
 	e.t.Helper()
+	if runtime.GOOS == "windows" {
+		// Windows cannot send another process SIGTERM (nor Ctrl-C, without sharing its
+		// console): Kill is all there is, and what the emulator keeps across it is what
+		// TestKillKeepsAcknowledged checks. The clean exit on a signal is tested on Linux.
+		e.kill()
+		return
+	}
 	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		e.t.Fatal(err)
 	}
@@ -113,11 +131,22 @@ func (e *emulator) stop() {
 // kill is kill -9: no chance to flush or close anything.
 func (e *emulator) kill() {
 	_ = e.cmd.Process.Kill()
-	<-e.done
+	select {
+	case <-e.done:
+	case <-time.After(time.Minute):
+		e.t.Errorf("emulator still running a minute after kill\n%s", e.stderr)
+	}
 }
 
+// config gives the SDK a client with a deadline: a request to an emulator that was killed
+// mid-answer must fail, not wait forever. Under Wine, a killed process's socket can stay
+// open in wineserver, and the SDK's default client has no timeout.
 func (e *emulator) config(token string) dropbox.Config {
-	return dropbox.Config{Token: token, URLGenerator: dropboxemu.URLGenerator(e.url)}
+	client := &http.Client{
+		Timeout:   time.Minute,
+		Transport: &oauth2.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})},
+	}
+	return dropbox.Config{Client: client, URLGenerator: dropboxemu.URLGenerator(e.url)}
 }
 
 func readToken(t *testing.T, path string) string {
@@ -256,7 +285,7 @@ func checkTree(t *testing.T, cfg dropbox.Config, want []testFile) {
 		case m.PathLower != strings.ToLower(f.path):
 			t.Errorf("%s: path_lower %s", f.path, m.PathLower)
 		}
-		for dir := filepath.Dir(f.path); dir != "/"; dir = filepath.Dir(dir) {
+		for dir := path.Dir(f.path); dir != "/"; dir = path.Dir(dir) { // Dropbox paths: "/" on every OS
 			if !folders[dir] {
 				t.Errorf("folder %s missing", dir)
 			}
@@ -536,5 +565,87 @@ func TestBadFlags(t *testing.T) {
 				t.Errorf("exit %v, want status 2\n%s", err, out)
 			}
 		})
+	}
+}
+
+// getFaults reads the running emulator's fault switches.
+func getFaults(t *testing.T, url string) dropboxemu.Faults {
+	t.Helper()
+	resp, err := http.Get(url + "/_emulator/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var f dropboxemu.Faults
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestStrictProfile checks that --strict switches on the strict profile, that fault flags
+// beside it override it, and that each new fault flag reaches the emulator.
+func TestStrictProfile(t *testing.T) {
+	bin := buildEmulator(t)
+	tests := []struct {
+		name string
+		args []string
+		want dropboxemu.Faults
+	}{
+		{"strict", []string{"--strict", "--seed", "7"}, dropboxemu.StrictFaults(7)},
+		{"strict with overrides", []string{"--batch-contention", "0.3", "--strict", "--strict-args=false", "--max-arg-header", "4096"},
+			func() dropboxemu.Faults {
+				f := dropboxemu.StrictFaults(1)
+				f.BatchContention, f.StrictArgs, f.MaxArgHeader = 0.3, false, 4096
+				return f
+			}()},
+		{"each flag", []string{"--retry-after", "4", "--error-429-plain", "0.1", "--error-503", "0.2", "--batch-contention", "0.3",
+			"--batch-internal-error", "0.05", "--commit-entry-cost", "3ms", "--max-arg-header", "8192", "--strict-args"},
+			dropboxemu.Faults{Seed: 1, RetryAfter: 4, PlainTooManyRequests: 0.1, ServiceUnavailable: 0.2, BatchContention: 0.3,
+				BatchInternalError: 0.05, CommitEntryCost: 3 * time.Millisecond, MaxArgHeader: 8192, StrictArgs: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := startEmulator(t, bin, tt.args...)
+			if got := getFaults(t, emu.url); got != tt.want {
+				t.Fatalf("faults\n got %+v\nwant %+v", got, tt.want)
+			}
+			emu.stop()
+		})
+	}
+}
+
+// TestRefuseFlag starts the binary with one account over its data transport limit and
+// one suspended, and checks both through the SDK.
+func TestRefuseFlag(t *testing.T) {
+	bin := buildEmulator(t)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	emu := startEmulator(t, bin, "--account", "team@example.com", "--account", "gone@example.com", "--token-file", tokenFile,
+		"--refuse", "team@example.com=data_transport_limit", "--refuse", "gone@example.com=user_suspended")
+	cfg := emu.config(readToken(t, tokenFile))
+	_, err := files.New(cfg).Upload(files.NewUploadArg("/a.pdf"), bytes.NewReader([]byte("a")))
+	var ae auth.AccessAPIError
+	if !errors.As(err, &ae) || ae.AccessError.Tag != auth.AccessErrorInvalidAccountType {
+		t.Fatalf("upload over the data transport limit: %T %v", err, err)
+	}
+	if _, err := users.New(cfg).GetCurrentAccount(); err != nil {
+		t.Fatalf("reads go on: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, emu.url+"/_emulator/refusal?account="+dropboxemu.AccountID("team@example.com"), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("lift: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := files.New(cfg).Upload(files.NewUploadArg("/a.pdf"), bytes.NewReader([]byte("a"))); err != nil {
+		t.Fatalf("upload after the limit was lifted: %v", err)
+	}
+	emu.stop()
+
+	out, err := exec.Command(bin, "--addr", "127.0.0.1:0", "--refuse", "nobody").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "--refuse") {
+		t.Fatalf("bad --refuse: %v\n%s", err, out)
 	}
 }

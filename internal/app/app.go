@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
-	"strings"
 	"sync"
 
 	"golang.org/x/oauth2"
@@ -17,7 +17,6 @@ import (
 	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/autostart"
 	"github.com/onfact/onfact-dropbox/internal/config"
-	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/service"
 	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
@@ -40,6 +39,10 @@ type Options struct {
 	// Autostart registers the app to start at login (autostart.Entry{} by default, the
 	// OS's own place; tests give one with a temp Dir).
 	Autostart Autostart
+	// SelfApprove, if set, approves a connect at the authorize address itself when no
+	// browser opens (demo mode: demo.Browse, since the emulated Dropbox approves by
+	// itself). See Connector.Open.
+	SelfApprove func(ctx context.Context, url string) error
 }
 
 // Autostart is the OS's start-at-login registration; autostart.Entry provides it.
@@ -59,11 +62,17 @@ type App struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// published ends when the status file's publisher has removed it.
+	published sync.WaitGroup
+
 	// changeMu serializes SetSettings and Edit, which compare, apply and save.
 	changeMu sync.Mutex
 
 	mu   sync.Mutex
 	conf config.Config
+
+	// counts caches the documents in Dropbox per connection (InDropbox).
+	counts counts
 }
 
 // Open loads the settings, opens the state store and starts every connection.
@@ -97,6 +106,7 @@ func Open(opts Options) (*App, error) {
 		Tokens:      func(id string) (oauth2.TokenSource, error) { return opts.Auth.TokenSource(id, opts.Tokens) },
 		Engine:      eo,
 		Concurrency: conf.Settings.Concurrency,
+		CheckEvery:  conf.Settings.CheckEvery(),
 		Bandwidth:   conf.Settings.BandwidthLimit,
 	})
 	if errors.Is(err, store.ErrLocked) {
@@ -105,8 +115,13 @@ func Open(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if svc.Reset != nil {
+		opts.Logf("the state store was damaged (%v): set aside as %s, starting from an empty one", svc.Reset.Cause, svc.Reset.Broken)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &App{opts: opts, svc: svc, ctx: ctx, cancel: cancel, conf: conf}
+	// "onfact-dropbox status" cannot open the store the app holds: it reads this file.
+	a.published.Go(func() { svc.PublishStatus(ctx, a.Connections, opts.Logf) })
 	for _, c := range conf.Connections {
 		a.start(c)
 	}
@@ -135,6 +150,7 @@ func (a *App) start(c config.Connection) {
 func (a *App) Close() error {
 	a.cancel()
 	a.svc.Engine.Wait()
+	a.published.Wait()
 	return a.svc.Close()
 }
 
@@ -147,11 +163,13 @@ func (a *App) Auth() (auth.Config, error) {
 	return a.opts.Auth, nil
 }
 
+// StoreReset is set when the state store was found damaged at Open and replaced by an
+// empty one (see store.OpenOrReset): the GUI tells the user once, at this start. Nothing
+// is sent twice: the engine matches what is already in Dropbox by content hash.
+func (a *App) StoreReset() *store.Reset { return a.svc.Reset }
+
 // SuggestedFolder is the export folder the wizard offers first ("" for none).
 func (a *App) SuggestedFolder() string { return a.opts.SuggestedFolder }
-
-// Tokens is where connections' tokens are kept.
-func (a *App) Tokens() auth.TokenStore { return a.opts.Tokens }
 
 // Subscribe returns status snapshots of every connection; see engine.Engine.Subscribe.
 func (a *App) Subscribe() (<-chan []engine.Status, func()) { return a.svc.Engine.Subscribe() }
@@ -173,13 +191,24 @@ func (a *App) Settings() config.Settings {
 	return a.conf.Settings
 }
 
-// Activity returns the newest entries of a connection's feed.
+// Activity returns the newest entries of a connection's feed. It reads the store: call it
+// off the UI goroutine.
 func (a *App) Activity(id string, n int) ([]store.Activity, error) {
 	return a.svc.Engine.Activity(id, n)
 }
 
 // SyncNow rescans and retries now: one connection, or every one with id "".
 func (a *App) SyncNow(id string) { a.each(id, engine.CmdSyncNow) }
+
+// CheckNow checks that Dropbox holds every document: one connection, or every one with id
+// "". What is missing or different there is sent again; Status.Check shows the result.
+func (a *App) CheckNow(id string) { a.each(id, engine.CmdCheck) }
+
+// WriteCheckReport writes the last check of every connection as CSV (see
+// service.WriteCheckReport), for the accountant's file.
+func (a *App) WriteCheckReport(w io.Writer) error {
+	return a.svc.WriteCheckReport(w, a.Connections())
+}
 
 // SetPaused pauses or resumes one connection, or every one with id "", and remembers it
 // across restarts.
@@ -232,15 +261,6 @@ func (a *App) update(change func(*config.Config)) error {
 	return nil
 }
 
-// Add saves a new connection whose token is already in the token store, and starts it.
-func (a *App) Add(c config.Connection) error {
-	if err := a.update(func(conf *config.Config) { conf.Connections = append(conf.Connections, c) }); err != nil {
-		return err
-	}
-	a.start(c)
-	return nil
-}
-
 // Restart stops a connection and starts it again with its current settings and token, as
 // after a reconnect.
 func (a *App) Restart(id string) {
@@ -287,8 +307,9 @@ func (a *App) SetSettings(s config.Settings) error {
 	if s.BandwidthLimit != old.BandwidthLimit {
 		a.svc.SetBandwidth(s.BandwidthLimit)
 	}
-	if s.Concurrency != old.Concurrency {
+	if s.Concurrency != old.Concurrency || s.CheckDays != old.CheckDays {
 		a.svc.SetConcurrency(s.Concurrency)
+		a.svc.SetCheckEvery(s.CheckEvery())
 		for _, c := range a.Connections() {
 			a.Restart(c.ID)
 		}
@@ -320,21 +341,20 @@ var ErrNoConnection = errors.New("this connection no longer exists")
 // Edit replaces the connection with c's ID by c, saves it and restarts it. Only the name,
 // the export folder, the structure, the company and the accountant choice may change;
 // another Dropbox account is refused, and the language, the pause and the ignore patterns
-// are kept as they are (SetPaused changes the pause). The folder must exist and the
-// structure be valid.
+// are kept as they are (SetPaused changes the pause). The choices are checked as for a new
+// connection (Validate): a problem is one of the errors of choice.go.
 //
 // Files already in Dropbox stay where they are: the engine keeps each file's Dropbox path
 // in its record, and only new or changed documents are placed by the new structure.
 func (a *App) Edit(c config.Connection) error {
 	a.changeMu.Lock()
 	defer a.changeMu.Unlock()
+	kept := a.Connections()
 	var old config.Connection
 	found := false
-	for _, o := range a.Connections() {
+	for _, o := range kept {
 		if o.ID == c.ID {
 			old, found = o, true
-		} else if strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(c.Name)) {
-			return fmt.Errorf("there is already a connection named %q", o.Name)
 		}
 	}
 	if !found {
@@ -343,20 +363,13 @@ func (a *App) Edit(c config.Connection) error {
 	if c.AccountID != old.AccountID || c.AccountEmail != old.AccountEmail || c.AccountName != old.AccountName {
 		return errors.New("a connection's Dropbox account cannot be changed: remove it and add the other Dropbox")
 	}
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return errors.New("the connection needs a name")
-	}
-	if _, err := layout.ParseStructure(c.Structure); err != nil {
-		return fmt.Errorf("folder structure %q: %w", c.Structure, err)
-	}
-	info, err := os.Stat(c.Folder)
+	ch := ChoiceOf(c)
+	ch.Language = old.Language
+	v, err := Validate(kept, c.ID, ch)
 	if err != nil {
-		return fmt.Errorf("export folder: %w", err)
+		return fmt.Errorf("edit the connection %q: %w", old.Name, err)
 	}
-	if !info.IsDir() {
-		return fmt.Errorf("export folder %s is a file, not a folder", c.Folder)
-	}
+	c.Name, c.Company, c.Folder, c.Structure = v.Name, v.Company, v.Folder, v.Structure
 	c.Language, c.Paused, c.Ignore, c.CreatedAt = old.Language, old.Paused, old.Ignore, old.CreatedAt
 	err = a.update(func(conf *config.Config) {
 		for i := range conf.Connections {

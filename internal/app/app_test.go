@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/demo"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 )
@@ -27,13 +28,7 @@ func TestDemoConnectSyncPauseRemove(t *testing.T) {
 	defer a.Close()
 
 	// Connect: the emulated Dropbox approves by itself, the "browser" follows redirects.
-	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Add(conn); err != nil {
-		t.Fatal(err)
-	}
+	conn := addDemo(t, a, d, "Demo onFact")
 	wait := func(what string, ok func(engine.Status) bool) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -59,6 +54,12 @@ func TestDemoConnectSyncPauseRemove(t *testing.T) {
 	if files != 24+15 { // 24 PDFs, and the UBL of the 15 invoices and credit notes
 		t.Fatalf("%d files in Dropbox", files)
 	}
+	if got := a.InDropbox(a.Status())[conn.ID]; got != files {
+		t.Fatalf("the store counts %d documents in Dropbox, the emulated Dropbox holds %d", got, files)
+	}
+	if a.DropboxWebsite() {
+		t.Fatal("the emulated Dropbox is taken for dropbox.com")
+	}
 
 	if err := a.SetPaused("", true); err != nil {
 		t.Fatal(err)
@@ -79,4 +80,17 @@ func TestDemoConnectSyncPauseRemove(t *testing.T) {
 	if _, err := tokens.Load(conn.ID); err == nil {
 		t.Fatal("token kept")
 	}
+}
+
+// addDemo adds a connection for the demo's export folder through the use case, with the
+// emulated Dropbox approving in the "browser".
+func addDemo(t *testing.T, a *App, d *demo.Demo, name string) config.Connection {
+	t.Helper()
+	conn, err := a.Connector().AddNew(context.Background(),
+		Choice{Name: name, Company: "Demo BV", Folder: d.Export, Structure: "year-type", Language: "nl"},
+		auth.Options{Language: "nl"}, demo.Browse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }

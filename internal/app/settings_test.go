@@ -35,13 +35,7 @@ func connected(t *testing.T, opts Options) (*App, *demo.Demo, config.Connection)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	conn, err := d.Connect(context.Background(), "Demo onFact", tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Add(conn); err != nil {
-		t.Fatal(err)
-	}
+	conn := addDemo(t, a, d, "Demo onFact")
 	waitStatus(t, a, "the initial copy", func(s engine.Status) bool {
 		return s.ID == conn.ID && s.State == engine.StateIdle && s.InitialCopyDone
 	})

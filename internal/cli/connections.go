@@ -7,15 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/config"
+	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/service"
 	"github.com/onfact/onfact-dropbox/internal/store"
 )
@@ -26,6 +25,10 @@ Commands:
   add     connect a Dropbox account to an onFact export folder
   list    show the connections, one tab-separated line each:
           name, Dropbox e-mail, folder, structure
+  reconnect NAME
+          connect the connection to its Dropbox again (after its access was
+          revoked or expired), with the same Dropbox account only; what waits to
+          be sent stays queued
   remove NAME
           revoke the connection's access at Dropbox, delete its token from the
           keychain and remove it from the settings. There is no confirmation
@@ -69,6 +72,8 @@ func Connections(ctx context.Context, args []string, stdout, stderr io.Writer, s
 		return connectionsAdd(ctx, args[1:], stdout, stderr, stdin)
 	case "list", "ls":
 		return connectionsList(args[1:], stdout, stderr)
+	case "reconnect":
+		return connectionsReconnect(ctx, args[1:], stdout, stderr, stdin)
 	case "remove", "rm":
 		return connectionsRemove(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -121,12 +126,10 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 		fset.PrintDefaults()
 	}
 	var (
-		name      = fset.String("name", "", "a `name` for the connection, e.g. \"Acme onFact\" (required)")
-		folder    = fset.String("folder", "", "the onFact export `folder` (required)")
-		lf        = addLayoutFlags(fset, "the connection's name")
-		codeStdin = fset.Bool("code-stdin", false, "paste the code Dropbox shows instead of waiting for the browser's redirect")
-		noBrowser = fset.Bool("no-browser", false, "do not open a browser; only print the address")
-		timeout   = fset.Duration("timeout", auth.DefaultTimeout, "how long to wait for the permission in the browser")
+		name   = fset.String("name", "", "a `name` for the connection, e.g. \"Acme onFact\" (required)")
+		folder = fset.String("folder", "", "the onFact export `folder` (required)")
+		lf     = addLayoutFlags(fset, "the connection's name")
+		cf     = addConnectFlags(fset)
 	)
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -139,109 +142,98 @@ func connectionsAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "Run 'onfact-dropbox connections add -h' for help.")
 		return ExitUsage
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "connections add: "+format+"\n", a...)
-		return ExitError
-	}
 	if fset.NArg() > 0 {
 		return usage("unexpected argument %q; all options are flags, such as --name NAME", fset.Arg(0))
 	}
-	n := strings.TrimSpace(*name)
-	if n == "" {
-		return usage("--name is required: a name for the connection, such as \"Acme onFact\"")
-	}
-	if strings.ContainsFunc(n, unicode.IsControl) {
-		return usage("--name may not contain tabs, line breaks or other control characters")
-	}
-	if *folder == "" {
-		return usage("--folder is required: the onFact export folder to send to Dropbox")
-	}
-	dir, err := filepath.Abs(*folder)
+	s, conn, err := fileConnector()
 	if err != nil {
-		return usage("--folder %s: %v", *folder, err)
+		return report(stderr, "connections add", err)
 	}
-	switch fi, err := os.Stat(dir); {
-	case errors.Is(err, fs.ErrNotExist):
-		return usage("the folder %s does not exist", dir)
-	case err != nil:
-		return usage("cannot use the folder %s: %v", dir, err)
-	case !fi.IsDir():
-		return usage("%s is a file, not a folder", dir)
-	}
-	l, err := lf.layout(n)
-	if err != nil {
-		return usage("%v", err)
-	}
-	if err := l.Validate(); err != nil {
-		return usage("%v", err)
-	}
-
-	s, err := loadSettings()
-	if err != nil {
-		return fail("%v", err)
-	}
-	if existing, ok := findByName(s.conf, n); ok {
-		return usage("a connection named %q already exists; choose another name or remove it first", existing.Name)
-	}
-	cfg, err := s.authConfig()
-	if err != nil {
-		return fail("%v", err)
-	}
-	keychain := auth.Keychain{}
-	// Before the browser: no point in granting access that cannot be kept.
-	if err := keychain.Check(); err != nil {
-		return fail("%v", err)
-	}
-
-	pageLang := s.conf.Settings.Language
-	if pageLang == "" {
-		pageLang = string(l.Language)
-	}
-	opts := auth.Options{Language: pageLang, Timeout: *timeout}
-	var res auth.Result
-	if *codeStdin {
-		res, err = connectPasted(ctx, cfg, opts, !*noBrowser, stdout, stderr, stdin)
-	} else {
-		res, err = connectLoopback(ctx, cfg, opts, !*noBrowser, stdout, stderr)
-	}
-	if err != nil {
-		return fail("%v", err)
-	}
-
-	conn := config.Connection{
-		ID: config.NewID(), Name: n, Folder: dir, Structure: l.Structure.String(), Company: l.Company,
-		Language: string(l.Language), Accountant: l.Accountant,
-		AccountID: res.Account.ID, AccountName: res.Account.Name, AccountEmail: res.Account.Email,
-		CreatedAt: time.Now().UTC().Truncate(time.Second),
-	}
-	if err := keychain.Save(conn.ID, res.Token); err != nil {
-		discard(cfg, res)
-		return fail("%v", err)
-	}
-	// Re-read: the GUI may have changed the settings while the user was in the browser.
-	s, err = loadSettings()
-	if err == nil {
-		if _, dup := findByName(s.conf, n); dup {
-			err = fmt.Errorf("a connection named %q was added meanwhile", n)
+	ch := app.Choice{Name: *name, Company: *lf.company, Folder: *folder, Structure: *lf.structure,
+		Language: *lf.lang, Accountant: *lf.accountant}
+	if _, err := conn.Validate(ch); err != nil {
+		switch {
+		case errors.Is(err, app.ErrNoName):
+			return usage("--name is required: a name for the connection, such as \"Acme onFact\"")
+		case errors.Is(err, app.ErrNameControl):
+			return usage("--name may not contain tabs, line breaks or other control characters")
+		case errors.Is(err, app.ErrNoFolder):
+			return usage("--folder is required: the onFact export folder to send to Dropbox")
+		case app.IsChoiceProblem(err):
+			return usage("%v", err)
 		}
+		return report(stderr, "connections add", err)
 	}
-	if err == nil {
-		s.conf.Connections = append(s.conf.Connections, conn)
-		err = config.Save(s.path, s.conf)
-	}
+
+	res, err := cf.connect(ctx, conn, "", pageLanguage(s, *lf.lang), stdout, stderr, stdin)
 	if err != nil {
-		_ = keychain.Delete(conn.ID)
-		discard(cfg, res)
-		return fail("%v", err)
+		return report(stderr, "connections add", err)
 	}
-	fmt.Fprintf(stdout, "Connected %q to the Dropbox of %s (%s).\n", conn.Name, res.Account.Name, res.Account.Email)
-	fmt.Fprintf(stderr, "Documents from %s will go to the app folder under Apps in that Dropbox, structure %s.\n", dir, l.Structure)
+	added, err := conn.Add(ctx, ch, res)
+	if err != nil {
+		return report(stderr, "connections add", err)
+	}
+	fmt.Fprintf(stdout, "Connected %q to the Dropbox of %s (%s).\n", added.Name, res.Account.Name, res.Account.Email)
+	fmt.Fprintf(stderr, "Documents from %s will go to the app folder under Apps in that Dropbox, structure %s.\n", added.Folder, added.Structure)
 	return ExitOK
 }
 
+// keychain keeps the tokens: the OS keychain; tests use a service of their own in it.
+var keychain = auth.Keychain{}
+
+// fileConnector is the app's connect use case over the settings file, with the app key and
+// Dropbox address from the environment, the settings and the build.
+func fileConnector() (settings, *app.Connector, error) {
+	s, err := loadSettings()
+	if err != nil {
+		return settings{}, nil, err
+	}
+	dir, err := config.Dir()
+	if err != nil {
+		return settings{}, nil, err
+	}
+	return s, app.NewFileConnector(dir, s.authConfig, keychain), nil
+}
+
+// pageLanguage is the language of the page the browser shows at the end: the app's, else
+// the connection's folders'.
+func pageLanguage(s settings, lang string) string {
+	if l := s.conf.Settings.Language; l != "" {
+		return l
+	}
+	if lang == "" {
+		return string(layout.Dutch)
+	}
+	return lang
+}
+
+// connectFlags are how add and reconnect reach Dropbox.
+type connectFlags struct {
+	codeStdin, noBrowser *bool
+	timeout              *time.Duration
+}
+
+func addConnectFlags(fset *flag.FlagSet) connectFlags {
+	return connectFlags{
+		codeStdin: fset.Bool("code-stdin", false, "paste the code Dropbox shows instead of waiting for the browser's redirect"),
+		noBrowser: fset.Bool("no-browser", false, "do not open a browser; only print the address"),
+		timeout:   fset.Duration("timeout", auth.DefaultTimeout, "how long to wait for the permission in the browser"),
+	}
+}
+
+// connect runs the connect step of the use case for a new connection (reconnect "") or
+// the connection with ID reconnect, the way the flags say.
+func (f connectFlags) connect(ctx context.Context, conn *app.Connector, reconnect, lang string, stdout, stderr io.Writer, stdin io.Reader) (auth.Result, error) {
+	opts := auth.Options{Language: lang, Timeout: *f.timeout}
+	if *f.codeStdin {
+		return connectPasted(ctx, conn, reconnect, opts, !*f.noBrowser, stdout, stderr, stdin)
+	}
+	return connectLoopback(ctx, conn, reconnect, opts, !*f.noBrowser, stdout, stderr)
+}
+
 // connectLoopback runs the browser flow: print the URL, open a browser, wait.
-func connectLoopback(ctx context.Context, cfg auth.Config, opts auth.Options, browse bool, stdout, stderr io.Writer) (auth.Result, error) {
-	f, err := cfg.Listen(opts)
+func connectLoopback(ctx context.Context, conn *app.Connector, reconnect string, opts auth.Options, browse bool, stdout, stderr io.Writer) (auth.Result, error) {
+	f, err := conn.Listen(reconnect, opts)
 	if errors.Is(err, auth.ErrNoFreePort) {
 		return auth.Result{}, fmt.Errorf("%v\nRun the command again with --code-stdin to paste the code instead", err)
 	}
@@ -252,7 +244,7 @@ func connectLoopback(ctx context.Context, cfg auth.Config, opts auth.Options, br
 	fmt.Fprintln(stderr, "Open this address in a browser, sign in to Dropbox and allow access:")
 	fmt.Fprintln(stdout, f.URL())
 	if browse {
-		if err := openBrowser(ctx, f.URL()); err != nil && !errors.Is(err, auth.ErrNoBrowser) {
+		if err := conn.Open(ctx, f.URL(), openBrowser); err != nil && !errors.Is(err, auth.ErrNoBrowser) {
 			fmt.Fprintf(stderr, "Could not open a browser (%v); open the address yourself.\n", err)
 		}
 	}
@@ -275,8 +267,8 @@ func waitText(d time.Duration) string {
 }
 
 // connectPasted runs the no-redirect flow: print the URL, read the pasted code.
-func connectPasted(ctx context.Context, cfg auth.Config, opts auth.Options, browse bool, stdout, stderr io.Writer, stdin io.Reader) (auth.Result, error) {
-	f, err := cfg.NoRedirect(opts)
+func connectPasted(ctx context.Context, conn *app.Connector, reconnect string, opts auth.Options, browse bool, stdout, stderr io.Writer, stdin io.Reader) (auth.Result, error) {
+	f, err := conn.NoRedirect(reconnect, opts)
 	if err != nil {
 		return auth.Result{}, err
 	}
@@ -320,25 +312,6 @@ func readLine(ctx context.Context, r io.Reader) (string, error) {
 	}
 }
 
-// discard revokes a token that will not be kept.
-func discard(cfg auth.Config, res auth.Result) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	m := &auth.MemoryStore{}
-	if m.Save("discard", res.Token) == nil {
-		_ = cfg.Revoke(ctx, "discard", m)
-	}
-}
-
-func findByName(c config.Config, name string) (config.Connection, bool) {
-	for _, conn := range c.Connections {
-		if strings.EqualFold(conn.Name, name) {
-			return conn, true
-		}
-	}
-	return config.Connection{}, false
-}
-
 func connectionsList(args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("connections list", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -354,8 +327,7 @@ func connectionsList(args []string, stdout, stderr io.Writer) int {
 	}
 	s, err := loadSettings()
 	if err != nil {
-		fmt.Fprintf(stderr, "connections list: %v\n", err)
-		return ExitError
+		return report(stderr, "connections list", err)
 	}
 	if len(s.conf.Connections) == 0 {
 		fmt.Fprintln(stderr, "No connections yet. Add one with 'onfact-dropbox connections add'.")
@@ -404,51 +376,139 @@ func connectionsRemove(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "connections remove: "+format+"\n", a...)
 		return ExitError
 	}
-	s, err := loadSettings()
+	s, connector, err := fileConnector()
 	if err != nil {
-		return fail("%v", err)
+		return report(stderr, "connections remove", err)
 	}
-	conn, ok := findByName(s.conf, name)
-	if !ok {
-		c, byID := s.conf.Find(name)
-		if !byID {
-			return fail("there is no connection named %q; 'onfact-dropbox connections list' shows them", name)
-		}
-		conn = *c
+	conn, err := connector.Find(name)
+	if errors.Is(err, app.ErrNoConnection) {
+		return fail("there is no connection named %q; 'onfact-dropbox connections list' shows them", name)
+	}
+	if err != nil {
+		return report(stderr, "connections remove", err)
 	}
 	cfg, err := s.authConfig()
 	if err != nil {
-		return fail("%v", err)
+		return report(stderr, "connections remove", err)
 	}
 	// Open the state store first: while the app runs it holds the store, and removing a
 	// connection under a running engine would leave its state behind.
 	dir, err := config.Dir()
 	if err != nil {
-		return fail("%v", err)
+		return report(stderr, "connections remove", err)
 	}
-	st, err := store.Open(service.StorePath(dir))
+	st, reset, err := store.OpenOrReset(service.StorePath(dir))
 	if errors.Is(err, store.ErrLocked) {
 		return fail("onFact Dropbox Sync is running; remove the connection in its window, or stop it first")
 	}
 	if err != nil {
-		return fail("%v", err)
+		return report(stderr, "connections remove", err)
 	}
 	defer st.Close()
-	if err := cfg.Revoke(ctx, conn.ID, auth.Keychain{}); err != nil {
+	if reset != nil {
+		resetNotice(stderr, "connections remove", reset)
+	}
+	if err := cfg.Revoke(ctx, conn.ID, keychain); err != nil {
 		return fail("%v\nThe connection %q was kept; try again when Dropbox can be reached.", err, conn.Name)
 	}
 	// Re-read, so a change made meanwhile (by the GUI) is not undone.
 	if s, err = loadSettings(); err != nil {
-		return fail("%v", err)
+		return report(stderr, "connections remove", err)
 	}
 	if s.conf.Remove(conn.ID) {
 		if err := config.Save(s.path, s.conf); err != nil {
-			return fail("%v", err)
+			return report(stderr, "connections remove", err)
 		}
 	}
 	if err := st.Conn(conn.ID).Delete(); err != nil {
 		return fail("forget the state of %q: %v", conn.Name, err)
 	}
 	fmt.Fprintf(stdout, "Removed %q: its access to Dropbox is revoked, its token deleted and its state forgotten. Its documents stay in Dropbox.\n", conn.Name)
+	return ExitOK
+}
+
+func connectionsReconnect(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.Reader) int {
+	fset := flag.NewFlagSet("connections reconnect", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		fmt.Fprint(fset.Output(), "Usage: onfact-dropbox connections reconnect NAME [options]\n\n"+
+			"Connects the connection to its Dropbox again, as add does: prints the address of\n"+
+			"Dropbox's permission page (and opens it in a browser when there is one) and waits.\n"+
+			"Only the connection's own Dropbox account is accepted. Its state and queue are kept.\n\n"+
+			"Options:\n")
+		fset.PrintDefaults()
+	}
+	cf := addConnectFlags(fset)
+	// NAME may come before the flags, as people type it.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	rest := fset.Args()
+	if name == "" && len(rest) == 1 {
+		name, rest = rest[0], nil
+	}
+	if name == "" || len(rest) > 0 {
+		fmt.Fprintln(stderr, "connections reconnect: give the name of one connection, e.g. onfact-dropbox connections reconnect \"Acme onFact\"")
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "connections reconnect: "+format+"\n", a...)
+		return ExitError
+	}
+	s, connector, err := fileConnector()
+	if err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	conn, err := connector.Find(name)
+	if errors.Is(err, app.ErrNoConnection) {
+		return fail("there is no connection named %q; 'onfact-dropbox connections list' shows them", name)
+	}
+	if err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	// The running app holds the store and runs the connection with the token it read at
+	// start; a new token under it would only be used after a restart.
+	dir, err := config.Dir()
+	if err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	st, reset, err := store.OpenOrReset(service.StorePath(dir))
+	if errors.Is(err, store.ErrLocked) {
+		return fail("onFact Dropbox Sync is running; reconnect the connection in its window, or stop it first")
+	}
+	if err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	if reset != nil {
+		resetNotice(stderr, "connections reconnect", reset)
+	}
+	st.Close() // only to know the app is not running; the use case does not touch the state
+
+	res, err := cf.connect(ctx, connector, conn.ID, pageLanguage(s, conn.Language), stdout, stderr, stdin)
+	var diff *auth.DifferentAccountError
+	if errors.As(err, &diff) {
+		who := conn.AccountEmail
+		if who == "" {
+			who = conn.AccountName
+		}
+		return fail("you signed in to Dropbox as %s, but %q backs up to the Dropbox of %s. Nothing was changed: "+
+			"sign in with that account and try again, or add the other Dropbox as a new connection.",
+			diff.Got.Label(), conn.Name, who)
+	}
+	if err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	if _, err := connector.Reconnect(ctx, conn.ID, res); err != nil {
+		return report(stderr, "connections reconnect", err)
+	}
+	fmt.Fprintf(stdout, "Reconnected %q to the Dropbox of %s (%s). What waited is sent at the next sync.\n",
+		conn.Name, res.Account.Name, res.Account.Email)
 	return ExitOK
 }

@@ -28,13 +28,14 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu"
 	"github.com/onfact/onfact-dropbox/internal/dropboxemu/emutest"
+	"github.com/onfact/onfact-dropbox/internal/keychaintest"
 )
 
 const cliAppKey = "onfact-cli-test"
 
 // cliEnv is an auto-approving emulator registered for the real redirect URIs and a fresh
 // settings folder; tokens go to the real keychain (the test session's gnome-keyring, see
-// scripts/desktop-session.sh), under connection IDs no other test uses.
+// scripts/desktop-session.sh), under a keychain service of the test's own.
 type cliEnv struct {
 	srv     *dropboxemu.Server
 	ts      *httptest.Server
@@ -58,6 +59,7 @@ func newCLIEnvWith(t *testing.T, opts dropboxemu.Options) *cliEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	useTestKeychain(t)
 	home := t.TempDir()
 	t.Setenv("ONFACT_DROPBOX_HOME", home)
 	t.Setenv(auth.EnvAPIURL, ts.URL)
@@ -170,7 +172,7 @@ func (e *cliEnv) apiToken(t *testing.T, tok *oauth2.Token) users.Client {
 
 func storedToken(t *testing.T, id string) *oauth2.Token {
 	t.Helper()
-	tok, err := auth.Keychain{}.Load(id)
+	tok, err := keychain.Load(id)
 	if err != nil {
 		t.Fatalf("keychain entry of %s: %v", id, err)
 	}
@@ -449,7 +451,7 @@ func TestConnectionsRemove(t *testing.T) {
 	if c := e.config(t); len(c.Connections) != 0 {
 		t.Errorf("still configured: %+v", c.Connections)
 	}
-	if _, err := (auth.Keychain{}).Load(conn.ID); !errors.Is(err, auth.ErrNoToken) {
+	if _, err := keychain.Load(conn.ID); !errors.Is(err, auth.ErrNoToken) {
 		t.Errorf("keychain after remove: %v", err)
 	}
 	_, err := e.apiToken(t, tok).GetCurrentAccount()
@@ -478,4 +480,18 @@ func TestConnectionsUsage(t *testing.T) {
 			t.Errorf("connections %v: exit %d, want %d", tt.args, code, tt.want)
 		}
 	}
+}
+
+// useTestKeychain points the commands at the real keychain under a service of this test's
+// own, emptied when it ends.
+func useTestKeychain(t *testing.T) {
+	t.Helper()
+	old := keychain
+	keychain = auth.Keychain{Service: "onfact-test-" + config.NewID()}
+	t.Cleanup(func() {
+		for _, id := range keychaintest.Entries(t, keychain.Service) {
+			keychain.Delete(id)
+		}
+		keychain = old
+	})
 }

@@ -2,17 +2,18 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 
-	"github.com/onfact/onfact-dropbox/auth"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/service"
 	"github.com/onfact/onfact-dropbox/internal/store"
@@ -33,8 +34,9 @@ interrupted (Ctrl+C or SIGTERM). Progress and problems are logged to stderr.
 `
 
 // openService opens the settings, the state store and the engine for the headless
-// commands, with tokens from the OS keychain.
-func openService(watch bool, logf func(string, ...any)) (*service.Service, config.Config, error) {
+// commands, with tokens from the OS keychain. eng is the command's engine options (Watch,
+// Logf, a check at start); the user's settings fill in the rest, the check schedule too.
+func openService(eng engine.Options) (*service.Service, config.Config, error) {
 	s, err := loadSettings()
 	if err != nil {
 		return nil, config.Config{}, err
@@ -43,20 +45,23 @@ func openService(watch bool, logf func(string, ...any)) (*service.Service, confi
 	if err != nil {
 		return nil, config.Config{}, err
 	}
-	if err := (auth.Keychain{}).Check(); err != nil {
+	if err := keychain.Check(); err != nil {
 		return nil, config.Config{}, err
 	}
 	dir, err := config.Dir()
 	if err != nil {
 		return nil, config.Config{}, err
 	}
+	eng.Concurrency = s.conf.Settings.Concurrency
 	svc, err := service.Open(service.Options{
 		Dir:    dir,
 		APIURL: cfg.Dropbox.APIURL,
-		Tokens: func(id string) (oauth2.TokenSource, error) { return cfg.TokenSource(id, auth.Keychain{}) },
-		Engine: engine.Options{Watch: watch, Concurrency: s.conf.Settings.Concurrency, Logf: logf},
+		Tokens: func(id string) (oauth2.TokenSource, error) { return cfg.TokenSource(id, keychain) },
+		Engine: eng,
 		// The settings' cap holds for the headless commands too: the office line is the same.
 		Bandwidth: s.conf.Settings.BandwidthLimit,
+		// So does the check schedule: run --headless checks Dropbox when the window would.
+		CheckEvery: s.conf.Settings.CheckEvery(),
 	})
 	if errors.Is(err, store.ErrLocked) {
 		err = errors.New("onFact Dropbox Sync is already running on this computer; stop it first, or use its window")
@@ -84,12 +89,14 @@ func Sync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		logf = logger.Printf
 	}
-	svc, conf, err := openService(false, logf)
+	svc, conf, err := openService(engine.Options{Logf: logf})
 	if err != nil {
-		fmt.Fprintf(stderr, "sync: %v\n", err)
-		return ExitError
+		return report(stderr, "sync", err)
 	}
 	defer svc.Close()
+	if svc.Reset != nil {
+		resetNotice(stderr, "sync", svc.Reset)
+	}
 	if len(conf.Connections) == 0 {
 		fmt.Fprintln(stderr, "sync: there are no connections yet; add one with 'onfact-dropbox connections add'")
 		return ExitError
@@ -102,7 +109,8 @@ func Sync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := ExitOK
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(stdout, "%s\tfailed\t%v\n", r.Name, r.Err)
+			fmt.Fprintf(stdout, "%s\tfailed\t%s\n", r.Name, field(say(r.Err)))
+			logger.Printf("%s: detail: %v", r.Name, r.Err)
 			code = ExitError
 			continue
 		}
@@ -133,12 +141,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		logf = logger.Printf
 	}
-	svc, conf, err := openService(true, logf)
+	svc, conf, err := openService(engine.Options{Watch: true, Logf: logf})
 	if err != nil {
-		fmt.Fprintf(stderr, "run: %v\n", err)
-		return ExitError
+		return report(stderr, "run", err)
 	}
 	defer svc.Close()
+	if svc.Reset != nil {
+		resetNotice(stderr, "run", svc.Reset)
+	}
 	if len(conf.Connections) == 0 {
 		fmt.Fprintln(stderr, "run: there are no connections yet; add one with 'onfact-dropbox connections add'")
 		return ExitError
@@ -146,14 +156,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sub, unsub := svc.Engine.Subscribe()
 	defer unsub()
 	logCtx, stopLog := context.WithCancel(ctx)
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		logStatus(logCtx, sub, logger)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { logStatus(logCtx, sub, logger) })
+	// "onfact-dropbox status" cannot open the store this process holds: it reads this file.
+	wg.Go(func() {
+		svc.PublishStatus(logCtx, func() []config.Connection { return conf.Connections }, logger.Printf)
+	})
 	results, err := svc.Run(ctx, conf.Connections, "")
 	stopLog()
-	<-logDone
+	wg.Wait()
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return ExitError
@@ -161,7 +172,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := ExitOK
 	for _, r := range results {
 		if r.Err != nil {
-			logger.Printf("%s: stopped: %v", r.Name, r.Err)
+			logger.Printf("%s: stopped: %s", r.Name, say(r.Err))
+			logger.Printf("%s: detail: %v", r.Name, r.Err)
 			code = ExitError
 		}
 	}
@@ -203,7 +215,7 @@ func describe(s engine.Status) string {
 		}
 		return fmt.Sprintf("uploading %d of %d documents%s", s.Done, s.Total, eta)
 	case engine.StateIdle:
-		return "all documents are in Dropbox"
+		return upToDate(s.Failed)
 	}
 	if s.Detail != "" {
 		return s.State.String() + ": " + s.Detail
@@ -211,63 +223,107 @@ func describe(s engine.Status) string {
 	return s.State.String()
 }
 
-// Status runs "onfact-dropbox status": the state of each connection as the state store
-// knows it.
+const statusUsage = `Usage: onfact-dropbox status [--json]
+
+Prints each connection's state, also while the app or 'run --headless' runs: one
+tab-separated line per connection (name, Dropbox e-mail, state, initial copy
+done/in progress, last sync, documents waiting, documents refused), then one
+indented line per refused document with the reason.
+
+--json prints the same as one JSON object, for scripts and monitoring:
+{"running", "pid", "updated", "stale", "connections": [{"id", "name", "account",
+"state", "detail", "warning", "waiting", "done", "total", "initial_copy_done",
+"last_sync", "refused", "problems": [{"path", "reason"}]}]}
+
+Exit codes: 0, or 1 when the status cannot be read or the running app has not
+updated it for a minute (it may hang: restart it).
+`
+
+// Status runs "onfact-dropbox status": the state of each connection, from the running
+// app's status file while one runs, else from the state store.
 func Status(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("status", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprint(fset.Output(), "Usage: onfact-dropbox status\n\nPrints one tab-separated line per connection: name, Dropbox e-mail, initial copy\n(done/in progress), last sync, documents waiting, documents refused.\n")
-	}
+	fset.Usage = func() { fmt.Fprint(fset.Output(), statusUsage) }
+	asJSON := fset.Bool("json", false, "print one JSON object")
 	if code, ok := parse(fset, args); !ok {
 		return code
 	}
 	s, err := loadSettings()
 	if err != nil {
-		fmt.Fprintf(stderr, "status: %v\n", err)
-		return ExitError
+		return report(stderr, "status", err)
 	}
 	dir, err := config.Dir()
 	if err != nil {
-		fmt.Fprintf(stderr, "status: %v\n", err)
-		return ExitError
+		return report(stderr, "status", err)
 	}
-	st, err := store.Open(service.StorePath(dir))
-	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintln(stderr, "status: onFact Dropbox Sync is running; its window and tray icon show the live status")
-		return ExitError
-	}
+	r, reset, err := service.ReadStatus(dir, s.conf.Connections)
 	if err != nil {
-		fmt.Fprintf(stderr, "status: %v\n", err)
-		return ExitError
+		return report(stderr, "status", err)
 	}
-	defer st.Close()
-	for _, c := range s.conf.Connections {
-		cs := st.Conn(c.ID)
-		m, err := cs.Meta()
-		if err != nil {
-			fmt.Fprintf(stderr, "status: %v\n", err)
-			return ExitError
+	if reset != nil {
+		resetNotice(stderr, "status", reset)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return report(stderr, "status", err)
 		}
-		queued, _ := cs.QueueLen()
-		refused := 0
-		cs.Files("", func(_ string, r store.FileRecord) error {
-			if r.Failure != "" {
-				refused++
+	} else {
+		for _, c := range r.Connections {
+			initial, last := "in progress", "never"
+			if c.InitialCopyDone {
+				initial = "done"
 			}
-			return nil
-		})
-		initial, last := "in progress", "never"
-		if m.InitialCopyDone {
-			initial = "done"
+			if !c.LastSync.IsZero() {
+				last = c.LastSync.Local().Format("2006-01-02 15:04:05")
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\tinitial copy %s\tlast sync %s\t%d waiting\t%d refused\n",
+				field(c.Name), field(c.Account), field(stateText(c)), initial, last, c.Waiting, c.Refused)
+			for _, p := range c.Problems {
+				fmt.Fprintf(stdout, "  refused\t%s\t%s\n", field(p.Path), field(p.Reason))
+			}
+			if n := c.Refused - len(c.Problems); n > 0 {
+				fmt.Fprintf(stdout, "  refused\t... and %d more\n", n)
+			}
+			if k := c.LastCheck; k != nil {
+				fmt.Fprintf(stdout, "  last check\t%s\t%d documents, %d present, %d sent again, %d other files in Dropbox left alone\n",
+					k.At.Local().Format("2006-01-02 15:04:05"), k.Documents, k.Present, k.Repaired, k.Extra)
+			}
 		}
-		if !m.LastSync.IsZero() {
-			last = m.LastSync.Local().Format("2006-01-02 15:04:05")
-		}
-		fmt.Fprintf(stdout, "%s\t%s\tinitial copy %s\tlast sync %s\t%d waiting\t%d refused\n",
-			field(c.Name), field(c.AccountEmail), initial, last, queued, refused)
+	}
+	if r.Stale {
+		fmt.Fprintf(stderr, "status: onFact Dropbox Sync is running but has not said how it is doing since %s; "+
+			"it may hang: quit it and start it again.\n", r.Updated.Local().Format("15:04:05"))
+		return ExitError
 	}
 	return ExitOK
+}
+
+// upToDate says an idle connection is done, and whether that means every document: "all
+// documents are in Dropbox" only when it is true.
+func upToDate(notSent int) string {
+	switch notSent {
+	case 0:
+		return "all documents are in Dropbox"
+	case 1:
+		return "up to date, except 1 document that is not in Dropbox"
+	}
+	return fmt.Sprintf("up to date, except %d documents that are not in Dropbox", notSent)
+}
+
+// stateText is a connection's state in plain English, with what is going on.
+func stateText(c service.ConnReport) string {
+	switch {
+	case c.State == engine.StateUploading.String():
+		return fmt.Sprintf("uploading %d of %d documents", c.Done, c.Total)
+	case c.State == engine.StateIdle.String():
+		return upToDate(c.Refused)
+	case c.Detail != "":
+		return c.State + ": " + c.Detail
+	}
+	return c.State
 }
 
 // parse parses flags: ok false means return code (help is ExitOK, errors ExitUsage).

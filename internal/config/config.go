@@ -53,8 +53,20 @@ type Settings struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// BandwidthLimit caps uploads in bytes per second (0: none).
 	BandwidthLimit int64 `json:"bandwidth_limit,omitempty"`
+	// CheckDays is how often Dropbox is checked for every document, in days (0: weekly;
+	// below zero: never on a schedule, only when asked).
+	CheckDays int `json:"check_days,omitempty"`
 	// AppKey overrides the Dropbox app key built into the binary.
 	AppKey string `json:"app_key,omitempty"`
+}
+
+// CheckEvery is CheckDays as the engine takes it (engine.Conn.CheckEvery): 0 for the
+// engine's default (weekly), below zero for never.
+func (s Settings) CheckEvery() time.Duration {
+	if s.CheckDays < 0 {
+		return -1
+	}
+	return time.Duration(s.CheckDays) * 24 * time.Hour
 }
 
 // Config is the whole file.

@@ -1,7 +1,14 @@
 // Package dropbox is the app's only door to Dropbox: it wraps the Dropbox SDK, paces every
 // call (Retry-After, backoff), serializes commits per account, and translates the SDK's
-// errors into the few kinds the engine acts on (see Kind). Nothing else imports the SDK's
-// API packages.
+// errors into the few kinds the engine acts on (see Kind); Decide is the one retry policy
+// built on them. Nothing else imports the SDK's API packages.
+//
+// Under the SDK, the client's own HTTP transport does what the SDK cannot: it notes each
+// answer's status, Retry-After and error body, which the SDK hides (a plain-text 429, a
+// 503's Retry-After, a 403's user_message), so that any Retry-After holds every call of
+// the client's account; it notes the access token each request carried, so an expired one
+// is refreshed once however many calls met it; and it escapes non-ASCII characters in the
+// Dropbox-API-Arg header, which Dropbox requires and the SDK does not do.
 package dropbox
 
 import (
@@ -10,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -19,9 +25,7 @@ import (
 
 	sdk "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/auth"
-	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/files"
-	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/filetransfer"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/users"
 	"golang.org/x/oauth2"
 )
@@ -33,9 +37,15 @@ const MaxBatch = 1000
 type Options struct {
 	// BaseURL sends every API host to one address (the emulator); empty means Dropbox.
 	BaseURL string
-	// ParallelChunks is how many chunks of one large file are sent at once (default 4).
+	// ParallelChunks is how many chunks of large files are in memory and on their way at
+	// once, for all of this client's large uploads together (default 3). The SDK's
+	// uploader reads each 8 MiB chunk whole (and allocates about twice that on the way), so
+	// this, not the number of files, bounds the memory large files take: at 50 ms per
+	// request three chunks send a 1 GiB file as fast as four, in about 30 MiB less.
 	ParallelChunks int
-	// MaxConns bounds connections kept open to Dropbox (default 16).
+	// MaxConns bounds connections kept open to Dropbox (default 20: the engine's 16
+	// uploads at once, and room for a commit, a listing and a saved document's upload,
+	// which must not wait behind them for a connection).
 	MaxConns int
 	// OnWait is told when calls are held back (rate limit, backoff), for the status line.
 	OnWait func(kind Kind, until time.Time)
@@ -48,6 +58,10 @@ type Options struct {
 	// Limiter, when set, caps the bytes per second of file contents sent; share one
 	// between clients to cap them together.
 	Limiter *Limiter
+	// Locale is the user's language as an IETF tag ("nl-BE", "fr"), sent as
+	// Dropbox-API-User-Locale so Dropbox writes Error.UserMessage in it; empty: Dropbox's
+	// default (the account's locale or English).
+	Locale string
 }
 
 // Client talks to one Dropbox account. It is safe for concurrent use; commits are
@@ -62,18 +76,25 @@ type Client struct {
 	// commitMu serializes commits: Dropbox takes a write lock per namespace, and
 	// overlapping commits fail with too_many_write_operations.
 	commitMu *sync.Mutex
+	// chunks holds a token for each chunk of a large file read and not yet sent
+	// (Options.ParallelChunks of them).
+	chunks chan struct{}
+	// pool holds upload sessions opened ahead for UploadContents.
+	pool sessionPool
 }
 
 // New returns a client that authenticates with ts. ts must be safe for concurrent use
 // (oauth2.ReuseTokenSource is). If ts also has Expire(accessToken string), as the auth
 // package's refreshing source does, an access token Dropbox calls expired is refreshed
-// and the call retried.
+// and the call retried: Expire gets the token the failed request carried, so a source that
+// ignores a token it already replaced refreshes once for many calls that failed together.
+// An error of ts (a keychain that cannot be read) fails the call with KindTokenSource.
 func New(ts oauth2.TokenSource, opts Options) *Client {
 	if opts.ParallelChunks <= 0 {
-		opts.ParallelChunks = 4
+		opts.ParallelChunks = 3
 	}
 	if opts.MaxConns <= 0 {
-		opts.MaxConns = 16
+		opts.MaxConns = 20
 	}
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -91,7 +112,14 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 	if opts.Limiter != nil {
 		base = limitTransport{base: transport, lim: opts.Limiter}
 	}
+	base = wireTransport{base: base} // under oauth2's, so it sees the token each request carries
 	cfg := sdk.Config{Client: &http.Client{Transport: &oauth2.Transport{Source: ts, Base: base}}}
+	if opts.Locale != "" {
+		// Dropbox localizes user_message by this header. HeaderGenerator is the SDK's one
+		// way to add a header to every request.
+		locale := map[string]string{"Dropbox-API-User-Locale": opts.Locale}
+		cfg.HeaderGenerator = func(_, _, _ string) map[string]string { return locale }
+	}
 	if opts.BaseURL != "" {
 		base := strings.TrimSuffix(opts.BaseURL, "/")
 		cfg.URLGenerator = func(_, namespace, route string) string { return base + "/2/" + namespace + "/" + route }
@@ -102,17 +130,23 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 		p.maxTransient = opts.Retries
 	}
 	if ex, ok := ts.(interface{ Expire(accessToken string) }); ok {
-		p.onExpired = func() {
-			if t, err := ts.Token(); err == nil {
-				ex.Expire(t.AccessToken)
+		p.onExpired = func(failed string) {
+			if failed == "" { // not seen by the transport: expire what the source hands out
+				t, err := ts.Token()
+				if err != nil {
+					return
+				}
+				failed = t.AccessToken
 			}
+			ex.Expire(failed)
 		}
 	}
 	lock := opts.CommitLock
 	if lock == nil {
 		lock = new(sync.Mutex)
 	}
-	return &Client{files: files.NewContext(cfg), users: users.NewContext(cfg), auth: auth.NewContext(cfg), pacer: p, opts: opts, commitMu: lock}
+	return &Client{files: files.NewContext(cfg), users: users.NewContext(cfg), auth: auth.NewContext(cfg), pacer: p, opts: opts,
+		commitMu: lock, chunks: make(chan struct{}, opts.ParallelChunks)}
 }
 
 // Account identifies the Dropbox account behind the token.
@@ -176,40 +210,82 @@ func fileOf(m *files.FileMetadata) *File {
 // ListFiles lists every file under root ("" for the whole app folder), following cursors. A
 // root that does not exist yet has no files.
 func (c *Client) ListFiles(ctx context.Context, root string) ([]File, error) {
-	arg := files.NewListFolderArg(root)
-	arg.Recursive = true
-	arg.Limit = 2000
-	var res *files.ListFolderResult
-	err := c.pacer.call(ctx, func(ctx context.Context) (err error) {
-		res, err = c.files.ListFolderContext(ctx, arg)
-		return err
-	})
-	var lf files.ListFolderAPIError
-	if errors.As(err, &lf) && lf.EndpointError != nil && lf.EndpointError.Path != nil && lf.EndpointError.Path.Tag == files.LookupErrorNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var out []File
-	for {
-		for _, e := range res.Entries {
-			if f, ok := e.(*files.FileMetadata); ok {
-				out = append(out, *fileOf(f))
+	_, err := c.List(ctx, root, "", func(page []Entry) error {
+		for _, e := range page {
+			if !e.Deleted && !e.Folder {
+				out = append(out, e.File)
 			}
 		}
-		if !res.HasMore {
-			return out, nil
-		}
-		cursor := res.Cursor
+		return nil
+	})
+	return out, err
+}
+
+// Entry is one entry of a listing: a file (File set), a folder (Folder), or, in the changes
+// since a cursor, a path that was deleted (Deleted; a deleted folder takes everything below
+// it).
+type Entry struct {
+	File
+	Folder  bool
+	Deleted bool
+}
+
+// ErrCursorReset is List's answer to a cursor Dropbox no longer accepts (list_folder/continue
+// "reset"): list again from scratch.
+var ErrCursorReset = errors.New("dropbox: the listing cursor has expired")
+
+// List pages through root recursively ("" is the whole app folder): everything it holds
+// when cursor is "", else what changed since cursor. page gets each page in Dropbox's
+// order (a deletion before the entries that replace it) and may stop the listing with an
+// error. It returns the cursor for the changes after this listing. A root that does not
+// exist yet is an empty listing without a cursor.
+func (c *Client) List(ctx context.Context, root, cursor string, page func([]Entry) error) (next string, err error) {
+	var res *files.ListFolderResult
+	if cursor == "" {
+		arg := files.NewListFolderArg(root)
+		arg.Recursive = true
+		arg.Limit = 2000
 		err = c.pacer.call(ctx, func(ctx context.Context) (err error) {
-			res, err = c.files.ListFolderContinueContext(ctx, files.NewListFolderContinueArg(cursor))
+			res, err = c.files.ListFolderContext(ctx, arg)
 			return err
 		})
-		if err != nil {
-			return nil, err
+		if lf := (files.ListFolderAPIError{}); errors.As(err, &lf) && lf.EndpointError != nil && lf.EndpointError.Path != nil && lf.EndpointError.Path.Tag == files.LookupErrorNotFound {
+			return "", nil // no cursor: the next listing starts from scratch again
 		}
+	} else {
+		res, err = c.listContinue(ctx, cursor)
 	}
+	for err == nil {
+		entries := make([]Entry, 0, len(res.Entries))
+		for _, m := range res.Entries {
+			switch m := m.(type) {
+			case *files.FileMetadata:
+				entries = append(entries, Entry{File: *fileOf(m)})
+			case *files.FolderMetadata:
+				entries = append(entries, Entry{File: File{PathDisplay: m.PathDisplay, PathLower: m.PathLower}, Folder: true})
+			case *files.DeletedMetadata:
+				entries = append(entries, Entry{File: File{PathDisplay: m.PathDisplay, PathLower: m.PathLower}, Deleted: true})
+			}
+		}
+		if err = page(entries); err != nil || !res.HasMore {
+			return res.Cursor, err
+		}
+		res, err = c.listContinue(ctx, res.Cursor)
+	}
+	return "", err
+}
+
+// listContinue is one list_folder/continue call; a cursor Dropbox reset is ErrCursorReset.
+func (c *Client) listContinue(ctx context.Context, cursor string) (res *files.ListFolderResult, err error) {
+	err = c.pacer.call(ctx, func(ctx context.Context) (err error) {
+		res, err = c.files.ListFolderContinueContext(ctx, files.NewListFolderContinueArg(cursor))
+		return err
+	})
+	if lc := (files.ListFolderContinueAPIError{}); errors.As(err, &lc) && lc.EndpointError != nil && lc.EndpointError.Tag == files.ListFolderContinueErrorReset {
+		return nil, fmt.Errorf("%w: %v", ErrCursorReset, err)
+	}
+	return res, err
 }
 
 // UploadContent sends a small file's content in a closed upload session, ready to be
@@ -228,16 +304,48 @@ func (c *Client) UploadContent(ctx context.Context, data []byte) (sessionID stri
 	return sessionID, err
 }
 
+// Upload sends a small file's content and commits it in one request (files/upload, with
+// the content hash of exactly these bytes, which Dropbox checks): for a lone document a
+// third of the requests of UploadContent + Commit, so a saved invoice is in Dropbox sooner.
+// Like every commit it takes the account's commit lock. Batches of many files should go
+// through UploadContents and Commit, which commit up to MaxBatch files per request.
+func (c *Client) Upload(ctx context.Context, data []byte, cm Commit) (*File, error) {
+	hash, err := ContentHash(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", cm.Path, err)
+	}
+	arg := &files.UploadArg{CommitInfo: *commitInfo(cm.Path, cm.ClientModified), ContentHash: hash}
+	c.commitMu.Lock()
+	defer c.commitMu.Unlock()
+	var res *files.FileMetadata
+	err = c.pacer.call(ctx, func(ctx context.Context) (err error) {
+		res, err = c.files.UploadContext(ctx, arg, bytes.NewReader(data))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upload %s: %w", cm.Path, err)
+	}
+	return fileOf(res), nil
+}
+
 // maxContentsBody is the most file data one append_batch request of UploadContents carries.
 // Dropbox allows 150 MiB; staying well below bounds the copy each request keeps for its
 // retries and what a failed attempt has to resend.
 const maxContentsBody = 64 << 20
 
-// maxContentsArg bounds the argument of one append_batch request. It travels in the
-// Dropbox-API-Arg header, about 100 bytes per file, and 8 KiB is nginx's default limit for
+// maxArgHeader is the longest Dropbox-API-Arg header line we take Dropbox's front end to
+// accept, name, ": " and the escaped value together: 8 KiB is nginx's default buffer for
 // one header line (Dropbox's answers carry "Server: nginx"). Whether Dropbox allows more is
 // not documented; raise this once a larger header is seen to pass.
-const maxContentsArg = 8 << 10
+const maxArgHeader = 8 << 10
+
+// argHeaderMargin is kept free below maxArgHeader: nginx counts the line's CRLF in its
+// buffer, and a proxy on the way may count a little differently. It costs two or three
+// files per append_batch request.
+const argHeaderMargin = 256
+
+// maxArgLine is the longest Dropbox-API-Arg line a request may carry.
+const maxArgLine = maxArgHeader - argHeaderMargin
 
 // UploadResult is the outcome of one file of UploadContents: a closed session to give to
 // Commit, or a translated Err.
@@ -250,13 +358,15 @@ type UploadResult struct {
 // returns one UploadResult per input, in order, each a closed session ready for Commit.
 // Small files dominate our workload, and one upload_session/start per file bounds
 // throughput by request count at any real latency. Here start_batch opens the sessions (up
-// to MaxBatch per request) and each append_batch carries many files at once, closing their
-// sessions: a batch of hundreds of files costs a few requests. Each request carries the
-// content hash of its body, so corruption in transit is refused and resent, and goes
-// through the pacer; its body is a copy of its files' data (at most maxContentsBody) so a
-// retry resends it whole. Requests are sent one after another; like every upload they do not
-// take the commit lock, so callers may run several UploadContents at once. Every input must
-// be at most 64 MiB; larger files go through UploadLarge.
+// to MaxBatch per request, ahead for the calls that follow: see sessionPool) and each
+// append_batch carries many files at once, closing their sessions: a batch of hundreds of
+// files costs a few requests. Each request carries the content hash of its body, so
+// corruption in transit is refused and resent, and goes through the pacer; its body is the
+// files' data (at most maxContentsBody), which the caller must leave untouched until the
+// call returns, so a retry resends it whole. Requests are sent one after another; like
+// every upload they do not take the commit lock, so callers may run several
+// UploadContents at once. Every input must be at most 64 MiB; larger files go through
+// UploadLarge.
 //
 // The error is for the call as a whole (ctx ended, a request failed past the pacer's
 // retries); no results come with it and the sessions already opened are left to expire.
@@ -272,7 +382,7 @@ func (c *Client) UploadContents(ctx context.Context, datas [][]byte) ([]UploadRe
 	out := make([]UploadResult, len(datas))
 	for lo := 0; lo < len(datas); lo += MaxBatch {
 		hi := min(lo+MaxBatch, len(datas))
-		ids, err := c.startSessions(ctx, hi-lo)
+		ids, err := c.sessions(ctx, hi-lo)
 		if err != nil {
 			return nil, err
 		}
@@ -306,16 +416,17 @@ func (c *Client) startSessions(ctx context.Context, n int) ([]string, error) {
 type span struct{ lo, hi int }
 
 // planAppends packs files, in order, into as few append_batch requests as fit the body and
-// argument limits; a request always takes at least one file.
+// header limits; a request always takes at least one file. The argument is measured as the
+// transport sends it: the whole header line, escaped.
 func planAppends(ids []string, datas [][]byte) []span {
-	// {"entries":[...],"content_hash":"<64 hex>"}
-	const argBase = len(`{"entries":[],"content_hash":""}`) + 64
+	// Dropbox-API-Arg: {"entries":[...],"content_hash":"<64 hex>"}
+	const argBase = len("Dropbox-API-Arg: ") + len(`{"entries":[],"content_hash":""}`) + 64
 	var out []span
 	cur, body, arg := span{}, 0, argBase
 	for i, d := range datas {
 		e, _ := json.Marshal(appendEntry(ids[i], d))
-		n := len(e) + 1 // and a comma
-		if cur.hi > cur.lo && (body+len(d) > maxContentsBody || arg+n > maxContentsArg) {
+		n := len(asciiJSON(string(e))) + 1 // and a comma
+		if cur.hi > cur.lo && (body+len(d) > maxContentsBody || arg+n > maxArgLine) {
 			out = append(out, cur)
 			cur, body, arg = span{lo: i, hi: i}, 0, argBase
 		}
@@ -338,11 +449,14 @@ func appendEntry(id string, data []byte) *files.UploadSessionAppendBatchArgEntry
 // appendContents sends datas into the fresh sessions ids, closing them, in one append_batch,
 // and fills out with one result per file.
 func (c *Client) appendContents(ctx context.Context, ids []string, datas [][]byte, out []UploadResult) error {
-	body := bytes.Join(datas, nil)
-	hash, err := ContentHash(bytes.NewReader(body))
-	if err != nil {
-		return err
+	// The body is the files' data read in order, never joined into one copy: that would
+	// double the memory of every request in flight, and copy every byte once more.
+	h := newHasher()
+	for _, d := range datas {
+		h.Write(d)
 	}
+	hash := h.hex()
+	body := multiBody(datas)
 	entries := make([]*files.UploadSessionAppendBatchArgEntry, len(ids))
 	for i, id := range ids {
 		entries[i] = appendEntry(id, datas[i])
@@ -351,9 +465,9 @@ func (c *Client) appendContents(ctx context.Context, ids []string, datas [][]byt
 	arg.ContentHash = hash // set here, the SDK does not hash the body again on every attempt
 	var res *files.UploadSessionAppendBatchResult
 	attempts := 0
-	err = c.pacer.call(ctx, func(ctx context.Context) error {
+	err := c.pacer.call(ctx, func(ctx context.Context) error {
 		attempts++
-		r, err := c.files.UploadSessionAppendBatchContext(ctx, arg, bytes.NewReader(body))
+		r, err := c.files.UploadSessionAppendBatchContext(withBody(ctx, body), arg, body.reader())
 		if err != nil {
 			return err
 		}
@@ -429,6 +543,10 @@ func commitInfo(path string, modified time.Time) *files.CommitInfo {
 	return ci
 }
 
+// recommitAfter is how long an entry refused under load (KindRecommit) is left before it is
+// committed again: Dropbox's own Retry-After for write contention is about a second.
+const recommitAfter = time.Second
+
 // Result is the outcome of one entry of a batch commit: File, or a translated Err.
 type Result struct {
 	File *File
@@ -437,6 +555,9 @@ type Result struct {
 
 // Commit commits up to MaxBatch sessions in one finish_batch_v2, returning one Result per
 // entry in order. The error is for the call as a whole; entries fail one by one in Result.
+// An entry that failed with KindRecommit was refused under load before it wrote anything:
+// put the same Commit (same session) into a later batch after its RetryAfter; its content
+// must not be uploaded again.
 func (c *Client) Commit(ctx context.Context, commits []Commit) ([]Result, error) {
 	if len(commits) == 0 {
 		return nil, nil
@@ -444,113 +565,62 @@ func (c *Client) Commit(ctx context.Context, commits []Commit) ([]Result, error)
 	if len(commits) > MaxBatch {
 		return nil, errors.New("dropbox: commit batch too large")
 	}
-	entries := make([]*files.UploadSessionFinishArg, len(commits))
-	for i, cm := range commits {
-		entries[i] = files.NewUploadSessionFinishArg(files.NewUploadSessionCursor(cm.SessionID, uint64(cm.Size)), commitInfo(cm.Path, cm.ClientModified))
-	}
 	c.commitMu.Lock()
 	defer c.commitMu.Unlock()
-	var res *files.UploadSessionFinishBatchResult
-	err := c.pacer.call(ctx, func(ctx context.Context) (err error) {
-		res, err = c.files.UploadSessionFinishBatchV2Context(ctx, files.NewUploadSessionFinishBatchArg(entries))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(res.Entries) != len(commits) {
-		return nil, &Error{Kind: KindTransient, Code: "short_batch", Err: errors.New("batch result does not match the request")}
-	}
 	out := make([]Result, len(commits))
-	for i, e := range res.Entries {
-		switch {
-		case e.Tag == "success" && e.Success != nil:
-			out[i].File = fileOf(e.Success)
-		case e.Failure != nil:
-			k, code := finishErrorKind(e.Failure)
-			out[i].Err = &Error{Kind: k, Code: code, Err: errors.New(code)}
-		default:
-			out[i].Err = &Error{Kind: KindRetryFile, Code: e.Tag, Err: errors.New("unknown batch entry result")}
+	live := make([]int, len(commits)) // the entries still to send, as indexes into commits
+	for i := range live {
+		live[i] = i
+	}
+	for len(live) > 0 {
+		entries := make([]*files.UploadSessionFinishArg, len(live))
+		for j, i := range live {
+			cm := commits[i]
+			entries[j] = files.NewUploadSessionFinishArg(files.NewUploadSessionCursor(cm.SessionID, uint64(cm.Size)), commitInfo(cm.Path, cm.ClientModified))
 		}
+		var res *files.UploadSessionFinishBatchResult
+		err := c.pacer.call(ctx, func(ctx context.Context) (err error) {
+			res, err = c.files.UploadSessionFinishBatchV2Context(ctx, files.NewUploadSessionFinishBatchArg(entries))
+			return err
+		})
+		if j, ok := refusedEntry(err); ok && j < len(live) {
+			// Dropbox refused the whole request for one entry's path (a 400 naming
+			// entries.N): that file is refused, the others go again without it.
+			i := live[j]
+			out[i].Err = &Error{Kind: KindFile, Code: "bad_request/path", Err: fmt.Errorf("commit %s: %w", commits[i].Path, err)}
+			live = append(live[:j], live[j+1:]...)
+			continue
+		}
+		if KindOf(err) == KindFile {
+			// A refusal of one file that names no entry cannot be pinned on any file of
+			// the batch: it is not a verdict on all of them.
+			var fe *Error
+			errors.As(err, &fe)
+			err = &Error{Kind: KindOther, Code: "batch/" + fe.Code, Err: err}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("commit batch of %d: %w", len(live), err)
+		}
+		if len(res.Entries) != len(live) {
+			return nil, &Error{Kind: KindTransient, Code: "short_batch", Err: errors.New("batch result does not match the request")}
+		}
+		for j, e := range res.Entries {
+			i := live[j]
+			switch {
+			case e.Tag == "success" && e.Success != nil:
+				out[i].File = fileOf(e.Success)
+			case e.Failure != nil:
+				k, code := batchEntryKind(e.Failure)
+				err := &Error{Kind: k, Code: code, Err: fmt.Errorf("commit %s: %s", commits[i].Path, code)}
+				if k == KindRecommit {
+					err.RetryAfter = recommitAfter
+				}
+				out[i].Err = err
+			default:
+				out[i].Err = &Error{Kind: KindRetryFile, Code: e.Tag, Err: errors.New("unknown batch entry result")}
+			}
+		}
+		live = nil
 	}
 	return out, nil
 }
-
-// UploadLarge streams a file of any size through an upload session with the SDK's
-// uploader (chunked, parallel, resumable offsets), committing it at path. Memory stays
-// bounded by the chunk size times ParallelChunks whatever the file's size. progress, if
-// set, gets the bytes Dropbox confirmed so far; it is called from the uploader's goroutines.
-func (c *Client) UploadLarge(ctx context.Context, localPath, path string, modified time.Time, progress func(int64)) (*File, error) {
-	src, err := filetransfer.FileUpload(localPath)
-	if err != nil {
-		return nil, err
-	}
-	opts := filetransfer.UploadOptions{ParallelUploads: c.opts.ParallelChunks}
-	if progress != nil {
-		opts.Progress = func(p filetransfer.UploadProgress) { progress(p.BytesCommitted) }
-	}
-	res, err := filetransfer.NewUploader(uploadClient{c}).Upload(ctx, src, commitInfo(path, modified), opts)
-	if err != nil {
-		return nil, translate(err)
-	}
-	return fileOf(res.Metadata), nil
-}
-
-// uploadClient is what the SDK's uploader calls: each request goes through the pacer, and
-// the finishing commit takes the account's commit lock like batch commits do.
-type uploadClient struct{ c *Client }
-
-var _ filetransfer.UploadClient = uploadClient{}
-
-// rewindable retries a request only when its body can be sent again from the start.
-func (u uploadClient) paced(ctx context.Context, content io.Reader, fn func(ctx context.Context) error) error {
-	if content == nil {
-		return u.c.pacer.call(ctx, fn)
-	}
-	seeker, ok := content.(io.Seeker)
-	if !ok {
-		return translate(fn(ctx))
-	}
-	start, err := seeker.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return translate(fn(ctx))
-	}
-	first := true
-	return u.c.pacer.call(ctx, func(ctx context.Context) error {
-		if !first {
-			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
-				return err
-			}
-		}
-		first = false
-		return fn(ctx)
-	})
-}
-
-func (u uploadClient) UploadSessionStartContext(ctx context.Context, arg *files.UploadSessionStartArg, content io.Reader) (res *files.UploadSessionStartResult, err error) {
-	err = u.paced(ctx, content, func(ctx context.Context) (err error) {
-		res, err = u.c.files.UploadSessionStartContext(ctx, arg, content)
-		return err
-	})
-	return res, err
-}
-
-func (u uploadClient) UploadSessionAppendV2Context(ctx context.Context, arg *files.UploadSessionAppendArg, content io.Reader) error {
-	return u.paced(ctx, content, func(ctx context.Context) error {
-		return u.c.files.UploadSessionAppendV2Context(ctx, arg, content)
-	})
-}
-
-func (u uploadClient) UploadSessionFinishContext(ctx context.Context, arg *files.UploadSessionFinishArg, content io.Reader) (res *files.FileMetadata, err error) {
-	u.c.commitMu.Lock()
-	defer u.c.commitMu.Unlock()
-	err = u.paced(ctx, content, func(ctx context.Context) (err error) {
-		res, err = u.c.files.UploadSessionFinishContext(ctx, arg, content)
-		return err
-	})
-	return res, err
-}
-
-// ContentHash computes Dropbox's content_hash of r (SHA-256 of each 4 MiB block, then of
-// their concatenation), streaming.
-func ContentHash(r io.Reader) (string, error) { return contenthash.Compute(r) }

@@ -28,6 +28,39 @@ func newTestEnv(t *testing.T, f dropboxemu.Faults) *testEnv {
 		dropboxemu.AccountInfo{Email: "boekhouding@acme.be", GivenName: "Acme", Surname: "Boekhouding"})}
 }
 
+// Whether a test needs the strict profile's random faults off (it counts calls or bytes,
+// or expects every entry to succeed).
+const (
+	quiet = true
+	noisy = false
+)
+
+// eachProfile runs test under the emulator's forgiving default with faults, and under
+// the strict profile on top of them: Dropbox's wire rules, its front end's header limit,
+// its write lock and slow batches, and, unless quietly, its occasional plain-text 429s,
+// 503s and contention inside batches.
+func eachProfile(t *testing.T, faults dropboxemu.Faults, quietly bool, test func(t *testing.T, f dropboxemu.Faults)) {
+	t.Run("default", func(t *testing.T) { test(t, faults) })
+	t.Run("strict", func(t *testing.T) { test(t, strictOver(faults, quietly)) })
+}
+
+// strictOver is faults with the strict profile's switches added.
+func strictOver(f dropboxemu.Faults, quietly bool) dropboxemu.Faults {
+	s := dropboxemu.StrictFaults(f.Seed)
+	f.WriteLock, f.StrictArgs, f.MaxArgHeader = true, true, s.MaxArgHeader
+	f.CommitEntryCost = max(f.CommitEntryCost, s.CommitEntryCost)
+	if f.RetryAfter == 0 {
+		f.RetryAfter = s.RetryAfter
+	}
+	if !quietly {
+		f.PlainTooManyRequests = max(f.PlainTooManyRequests, s.PlainTooManyRequests)
+		f.ServiceUnavailable = max(f.ServiceUnavailable, s.ServiceUnavailable)
+		f.BatchContention = max(f.BatchContention, s.BatchContention)
+		f.BatchInternalError = max(f.BatchInternalError, s.BatchInternalError)
+	}
+	return f
+}
+
 func (e *testEnv) client() *Client {
 	return New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.Token}), Options{BaseURL: e.URL})
 }
@@ -69,7 +102,9 @@ func sendAll(ctx context.Context, t *testing.T, c *Client, docs map[string][]byt
 }
 
 // commitInto commits and records each committed file in got by path; entries Dropbox
-// asks to redo, and a whole batch that failed transiently, are left for the next round.
+// asks to redo or recommit, and a whole batch that failed transiently, are left for the
+// next round (which uploads them again: simpler here, and TestRecommitContendedEntries
+// shows recommitting).
 func commitInto(ctx context.Context, t *testing.T, c *Client, commits []Commit, got map[string]*File) {
 	t.Helper()
 	res, err := c.Commit(ctx, commits)
@@ -83,14 +118,18 @@ func commitInto(ctx context.Context, t *testing.T, c *Client, commits []Commit, 
 		switch {
 		case r.Err == nil:
 			got[commits[i].Path] = r.File
-		case KindOf(r.Err) != KindRetryFile:
+		case KindOf(r.Err) != KindRetryFile && KindOf(r.Err) != KindRecommit:
 			t.Fatalf("%s: %v", commits[i].Path, r.Err)
 		}
 	}
 }
 
 func TestAccountAndUsage(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testAccountAndUsage)
+}
+
+func testAccountAndUsage(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	a, err := c.Account(context.Background())
 	if err != nil || a.ID != e.Account || a.Email != "boekhouding@acme.be" || a.Name != "Acme Boekhouding" {
@@ -103,7 +142,11 @@ func TestAccountAndUsage(t *testing.T) {
 }
 
 func TestBatchCommitAndList(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testBatchCommitAndList)
+}
+
+func testBatchCommitAndList(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	ctx := context.Background()
 	docs := map[string][]byte{}
@@ -144,7 +187,11 @@ func TestBatchCommitAndList(t *testing.T) {
 }
 
 func TestPerEntryFailures(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testPerEntryFailures)
+}
+
+func testPerEntryFailures(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	ctx := context.Background()
 	var commits []Commit
@@ -172,7 +219,11 @@ func TestPerEntryFailures(t *testing.T) {
 }
 
 func TestNoSpaceAndReconnect(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testNoSpaceAndReconnect)
+}
+
+func testNoSpaceAndReconnect(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	ctx := context.Background()
 	e.Srv.SetQuota(e.Account, 4)
@@ -189,28 +240,40 @@ func TestNoSpaceAndReconnect(t *testing.T) {
 	}
 }
 
-func TestUploadLarge(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+func TestUploadLarge(t *testing.T) { eachProfile(t, dropboxemu.Faults{}, noisy, testUploadLarge) }
+
+func testUploadLarge(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	data := make([]byte, 20<<20+7)
 	rand.New(rand.NewSource(3)).Read(data)
 	p := filepath.Join(t.TempDir(), "big.pdf")
 	os.WriteFile(p, data, 0o600)
-	var mu sync.Mutex
-	var last int64
-	f, err := e.client().UploadLarge(context.Background(), p, "/Acme/big.pdf", time.Now(), func(n int64) {
-		mu.Lock()
-		last = max(last, n)
-		mu.Unlock()
-	})
-	if err != nil || f.Hash != hashOf(t, data) || last != int64(len(data)) {
-		t.Fatalf("%+v %v progress %d", f, err, last)
+	// Parallel chunks in a concurrent session, and one chunk at a time in a sequential
+	// one, whose finish carries the last chunk (and its own content hash).
+	for _, chunks := range []int{4, 1} {
+		var mu sync.Mutex
+		var last int64
+		c := New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.Token}), Options{BaseURL: e.URL, ParallelChunks: chunks})
+		path := fmt.Sprintf("/Acme/groot bestand %d€.pdf", chunks)
+		f, err := c.UploadLarge(context.Background(), localFile(t, p), path, func(n int64) {
+			mu.Lock()
+			last = max(last, n)
+			mu.Unlock()
+		})
+		if err != nil || f.Hash != hashOf(t, data) || last != int64(len(data)) {
+			t.Fatalf("%d chunks at once: %+v %v progress %d", chunks, f, err, last)
+		}
 	}
 }
 
 // TestFaultsAreAbsorbed sends files through 5xx errors, dropped connections, truncated
 // answers and rate limits: every file must arrive with the right content.
 func TestFaultsAreAbsorbed(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{Seed: 9, ServerError: 0.15, Drop: 0.1, Truncate: 0.1, TooManyRequests: 0.05})
+	eachProfile(t, dropboxemu.Faults{Seed: 9, ServerError: 0.15, Drop: 0.1, Truncate: 0.1, TooManyRequests: 0.05}, noisy, testFaultsAreAbsorbed)
+}
+
+func testFaultsAreAbsorbed(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	c.pacer.minBackoff = time.Millisecond // keep the test quick; the policy is the same
 	docs := map[string][]byte{}
@@ -231,7 +294,11 @@ func TestFaultsAreAbsorbed(t *testing.T) {
 }
 
 func TestRateLimitHoldsTheAccount(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{RateLimit: 2, RateBurst: 1})
+	eachProfile(t, dropboxemu.Faults{RateLimit: 2, RateBurst: 1}, noisy, testRateLimitHoldsTheAccount)
+}
+
+func testRateLimitHoldsTheAccount(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	for i := 0; i < 3; i++ {
 		if _, _, err := c.SpaceUsage(context.Background()); err != nil {
@@ -241,13 +308,43 @@ func TestRateLimitHoldsTheAccount(t *testing.T) {
 }
 
 func TestTranslate(t *testing.T) {
-	if translate(nil) != nil {
+	if translate(nil, nil) != nil {
 		t.Fatal("nil")
 	}
-	if err := translate(context.Canceled); err != context.Canceled {
+	if err := translate(context.Canceled, nil); err != context.Canceled {
 		t.Fatalf("canceled: %v", err)
 	}
-	if KindOf(translate(errors.New("dial tcp: connection reset by peer"))) != KindTransient {
+	if KindOf(translate(errors.New("dial tcp: connection reset by peer"), nil)) != KindTransient {
 		t.Fatal("connection reset is transient")
+	}
+}
+
+// A 400 for one entry's path refuses that file only: the rest of the batch is committed.
+func TestCommitBadPathEntry(t *testing.T) {
+	eachProfile(t, dropboxemu.Faults{}, quiet, testCommitBadPathEntry)
+}
+
+func testCommitBadPathEntry(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
+	c := e.client()
+	ctx := context.Background()
+	var commits []Commit
+	for _, p := range []string{"/ok1.pdf", "no-slash.pdf", "/ok2.pdf"} {
+		id, err := c.UploadContent(ctx, []byte(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, Commit{SessionID: id, Size: int64(len(p)), Path: p})
+	}
+	res, err := c.Commit(ctx, commits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var de *Error
+	if res[0].Err != nil || res[2].Err != nil || !errors.As(res[1].Err, &de) || de.Kind != KindFile || de.Code != "bad_request/path" {
+		t.Fatalf("%+v", res)
+	}
+	if n := len(e.Files()); n != 2 {
+		t.Errorf("%d files stored, want 2", n)
 	}
 }

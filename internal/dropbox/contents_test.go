@@ -2,7 +2,6 @@ package dropbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -38,7 +37,11 @@ func invoices(n int, seed int64) (map[string][]byte, []string) {
 }
 
 func TestUploadContentsThenCommit(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testUploadContentsThenCommit)
+}
+
+func testUploadContentsThenCommit(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	ctx := context.Background()
 	docs, paths := invoices(500, 1)
@@ -89,7 +92,11 @@ func TestUploadContentsThenCommit(t *testing.T) {
 // TestUploadContentsSplits crosses both limits: more files than one start_batch opens, and
 // more data than one append_batch carries.
 func TestUploadContentsSplits(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testUploadContentsSplits)
+}
+
+func testUploadContentsSplits(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	ctx := context.Background()
 
@@ -158,12 +165,15 @@ func TestUploadContentsSplits(t *testing.T) {
 // redone as the engine does: every file must end up committed with its content.
 func TestUploadContentsUnderFaults(t *testing.T) {
 	for _, seed := range []int64{5, 6, 7} {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { uploadContentsUnderFaults(t, seed) })
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			eachProfile(t, dropboxemu.Faults{Seed: seed, ServerError: 0.1, Drop: 0.1, Truncate: 0.1}, noisy,
+				func(t *testing.T, f dropboxemu.Faults) { uploadContentsUnderFaults(t, f, seed) })
+		})
 	}
 }
 
-func uploadContentsUnderFaults(t *testing.T, seed int64) {
-	e := newTestEnv(t, dropboxemu.Faults{Seed: seed, ServerError: 0.1, Drop: 0.1, Truncate: 0.1})
+func uploadContentsUnderFaults(t *testing.T, faults dropboxemu.Faults, seed int64) {
+	e := newTestEnv(t, faults)
 	c := e.client()
 	c.pacer.minBackoff = time.Millisecond // keep the test quick; the policy is the same
 	ctx := context.Background()
@@ -303,8 +313,8 @@ func TestPlanAppends(t *testing.T) {
 		}
 		arg := files.NewUploadSessionAppendBatchArg(entries)
 		arg.ContentHash = hashOf(t, nil)
-		if b, _ := json.Marshal(arg); len(b) > maxContentsArg {
-			t.Errorf("span %v: argument of %d bytes", s, len(b))
+		if n := argHeaderLine(arg); n > maxArgLine {
+			t.Errorf("span %v: header line of %d bytes", s, n)
 		}
 	}
 	if at != len(ids) || len(plan) < 2 {
@@ -315,7 +325,11 @@ func TestPlanAppends(t *testing.T) {
 // TestUploadContentsAnswerLost loses the answer of the first append_batch after it took
 // effect: the retry finds the sessions closed, which means the files are there.
 func TestUploadContentsAnswerLost(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testUploadContentsAnswerLost)
+}
+
+func testUploadContentsAnswerLost(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	var mu sync.Mutex
 	lost := false
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -358,4 +372,86 @@ func TestUploadContentsAnswerLost(t *testing.T) {
 			t.Fatalf("file %d: %+v %v", i, r.File, r.Err)
 		}
 	}
+}
+
+// contentBytesIn is what the emulator received on the routes that carry file contents.
+func contentBytesIn(st map[string]dropboxemu.RouteStats) int64 {
+	var n int64
+	for _, r := range []string{"files/upload", "files/upload_session/start", "files/upload_session/append_v2",
+		"files/upload_session/append_batch", "files/upload_session/finish"} {
+		n += st[r].BytesIn
+	}
+	return n
+}
+
+// TestRecommitContendedEntries commits under contention inside batches: the entries
+// Dropbox refused are committed again from the same sessions until all are in, and no
+// file's content is sent twice.
+func TestRecommitContendedEntries(t *testing.T) {
+	eachProfile(t, dropboxemu.Faults{Seed: 11, BatchContention: 0.3, BatchInternalError: 0.05}, quiet, testRecommitContendedEntries)
+}
+
+func testRecommitContendedEntries(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
+	c := e.client()
+	ctx := context.Background()
+	docs, paths := invoices(300, 11)
+	datas := make([][]byte, len(paths))
+	var total int64
+	for i, p := range paths {
+		datas[i] = docs[p]
+		total += int64(len(datas[i]))
+	}
+	ups, err := c.UploadContents(ctx, datas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := make([]Commit, len(ups))
+	for i, u := range ups {
+		if u.Err != nil {
+			t.Fatalf("%s: %v", paths[i], u.Err)
+		}
+		pending[i] = Commit{SessionID: u.SessionID, Size: int64(len(datas[i])), Path: paths[i]}
+	}
+	got := map[string]*File{}
+	for round := 0; len(pending) > 0; round++ {
+		if round > 30 {
+			t.Fatalf("%d entries not committed after 30 rounds", len(pending))
+		}
+		res, err := c.Commit(ctx, pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again []Commit
+		for i, r := range res {
+			switch {
+			case r.Err == nil:
+				got[pending[i].Path] = r.File
+			case KindOf(r.Err) == KindRecommit && errors.Is(r.Err, ErrRecommit):
+				var re *Error
+				errors.As(r.Err, &re)
+				if re.RetryAfter <= 0 {
+					t.Fatalf("%s: recommit without a RetryAfter: %v", pending[i].Path, r.Err)
+				}
+				again = append(again, pending[i]) // the same session: no new upload
+			default:
+				t.Fatalf("%s: %v", pending[i].Path, r.Err)
+			}
+		}
+		pending = again
+	}
+	for p, data := range docs {
+		if got[p] == nil || got[p].Hash != hashOf(t, data) {
+			t.Errorf("%s: %+v", p, got[p])
+		}
+	}
+	st := e.Srv.Stats()
+	fails := st["files/upload_session/finish_batch_v2"].EntryFailures
+	if fails["too_many_write_operations"] == 0 || fails["internal_error"] == 0 {
+		t.Fatalf("entry failures %v: the test did not see both kinds of contention", fails)
+	}
+	if in := contentBytesIn(st); in != total {
+		t.Errorf("content routes received %d bytes, the files have %d", in, total)
+	}
+	t.Logf("%d commits, entry failures %v", e.Srv.Calls("files/upload_session/finish_batch_v2"), fails)
 }

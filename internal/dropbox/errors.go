@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,9 +23,11 @@ import (
 type Kind int
 
 const (
-	// KindTransient: a 5xx, a dropped connection, no network. Retry with backoff.
+	// KindTransient: a 5xx, a dropped connection, no network. Retry with backoff, or after
+	// RetryAfter when a 503 gave one.
 	KindTransient Kind = iota + 1
-	// KindRateLimited: 429 too_many_requests. Retry after RetryAfter.
+	// KindRateLimited: 429 too_many_requests, in JSON or as the front end's plain text.
+	// Retry after RetryAfter. Dropbox is reachable: not offline.
 	KindRateLimited
 	// KindWriteContention: 429 too_many_write_operations, commits overlapped on the account.
 	// Retry after RetryAfter, and commit less often.
@@ -32,14 +37,27 @@ const (
 	KindReconnect
 	// KindNoSpace: the account is full. Pause the connection and retry later.
 	KindNoSpace
-	// KindFile: this file cannot be stored as asked (disallowed name, too large, conflict
-	// with a folder). Record it and retry only when the file changes.
+	// KindFile: this file cannot be stored as asked and retrying will not change that
+	// (disallowed name, too large, conflict with a folder, restricted access, a path
+	// Dropbox refuses, an error tag this client does not know: Code "unknown/<tag>"). Code
+	// says which; record it and retry only when the file changes.
 	KindFile
 	// KindRetryFile: this file's upload must be redone from the start (content hash
 	// mismatch, expired or unknown session).
 	KindRetryFile
 	// KindOther: anything else (a 400 means a bug on our side). Logged, retried later.
 	KindOther
+	// KindRecommit: an entry of a batch commit was not committed, its upload session is
+	// intact: commit it again after RetryAfter without sending its content again (Dropbox's
+	// too_many_write_operations or internal_error inside finish_batch_v2's results).
+	KindRecommit
+	// KindAccount: Dropbox refuses the whole account, not this call (a team over its data
+	// transport limit, a suspended user, an account type without access). UserMessage has
+	// Dropbox's own words when it sent some. Stop the connection and try again slowly.
+	KindAccount
+	// KindTokenSource: the request never left because the token source failed (the
+	// keychain could not be read). Nothing is wrong with Dropbox or the network.
+	KindTokenSource
 )
 
 // Sentinel errors for errors.Is; every *Error matches the one of its Kind.
@@ -47,16 +65,26 @@ var (
 	ErrTransient       = errors.New("dropbox: temporary failure")
 	ErrRateLimited     = errors.New("dropbox: rate limited")
 	ErrWriteContention = errors.New("dropbox: too many write operations")
-	ErrReconnect       = errors.New("dropbox: access revoked or expired, connect again")
-	ErrNoSpace         = errors.New("dropbox: insufficient space")
-	ErrFile            = errors.New("dropbox: file refused")
-	ErrRetryFile       = errors.New("dropbox: upload must be redone")
-	ErrOther           = errors.New("dropbox: unexpected error")
+	// ErrReconnect is the one "needs reconnect" sentinel: the token was revoked, refused
+	// or cannot be read, whichever package found out.
+	ErrReconnect = errors.New("Dropbox no longer accepts this connection: connect it again with the same Dropbox account")
+	ErrNoSpace   = errors.New("the Dropbox is full: free up space or upgrade, then sync again")
+	ErrFile      = errors.New("dropbox: file refused")
+	ErrRetryFile = errors.New("dropbox: upload must be redone")
+	ErrOther     = errors.New("dropbox: unexpected error")
+	ErrRecommit  = errors.New("dropbox: commit must be redone")
+	// ErrAccountRefused: Dropbox refuses this account as a whole; Error.UserMessage, when
+	// set, says why in Dropbox's words.
+	ErrAccountRefused = errors.New("Dropbox refuses this account for now")
+	// ErrTokenSource: the connection's token could not be read from the keychain.
+	ErrTokenSource = errors.New("the keychain could not be read to get the Dropbox connection's token: " +
+		"check that the keychain is unlocked and that you are signed in to the desktop session")
 )
 
 var kindErr = map[Kind]error{
 	KindTransient: ErrTransient, KindRateLimited: ErrRateLimited, KindWriteContention: ErrWriteContention,
 	KindReconnect: ErrReconnect, KindNoSpace: ErrNoSpace, KindFile: ErrFile, KindRetryFile: ErrRetryFile, KindOther: ErrOther,
+	KindRecommit: ErrRecommit, KindAccount: ErrAccountRefused, KindTokenSource: ErrTokenSource,
 }
 
 // Error is a translated Dropbox failure.
@@ -65,12 +93,19 @@ type Error struct {
 	// Code is Dropbox's error tag path ("path/disallowed_name", "too_many_requests" ...) or a
 	// short word for non-API failures ("network").
 	Code string
-	// RetryAfter is how long Dropbox asked us to wait (429s).
+	// RetryAfter is how long Dropbox asked us to wait (429s, a 503's Retry-After) or, for
+	// KindRecommit, how long to leave the entry before committing it again.
 	RetryAfter time.Duration
-	Err        error
+	// UserMessage is Dropbox's user_message text, meant to be shown to the user as is
+	// (localized when Options.Locale is set); empty when Dropbox sent none.
+	UserMessage string
+	Err         error
 }
 
 func (e *Error) Error() string {
+	if e.UserMessage != "" {
+		return fmt.Sprintf("%s (%s): %s: %v", kindErr[e.Kind], e.Code, e.UserMessage, e.Err)
+	}
 	return fmt.Sprintf("%s (%s): %v", kindErr[e.Kind], e.Code, e.Err)
 }
 
@@ -88,8 +123,10 @@ func KindOf(err error) Kind {
 }
 
 // translate turns anything the SDK returns into an *Error, the one place where Dropbox's
-// error types are interpreted. Context cancellation passes through unchanged.
-func translate(err error) error {
+// error types are interpreted. ex is what the transport saw of the attempt (nil when
+// unknown): the SDK hides the status, Retry-After and user_message that some answers need.
+// Context cancellation passes through unchanged.
+func translate(err error, ex *exchange) error {
 	if err == nil {
 		return nil
 	}
@@ -97,17 +134,29 @@ func translate(err error) error {
 	if errors.As(err, &already) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	wrap := func(k Kind, code string) error { return &Error{Kind: k, Code: code, Err: err} }
+	status, retryAfter, body, sent, _ := ex.seen()
+	wrap := func(k Kind, code string) *Error {
+		return &Error{Kind: k, Code: code, UserMessage: userMessage(body), Err: err}
+	}
 
 	var rl auth.RateLimitAPIError
 	if errors.As(err, &rl) {
-		e := &Error{Kind: KindRateLimited, Code: "too_many_requests", RetryAfter: time.Second, Err: err}
+		e := wrap(KindRateLimited, "too_many_requests")
+		e.RetryAfter = max(time.Second, retryAfter)
 		if rl.RateLimitError != nil {
-			e.RetryAfter = time.Duration(max(rl.RateLimitError.RetryAfter, 1)) * time.Second
+			e.RetryAfter = max(e.RetryAfter, time.Duration(rl.RateLimitError.RetryAfter)*time.Second)
 			if rl.RateLimitError.Reason != nil && rl.RateLimitError.Reason.Tag == auth.RateLimitReasonTooManyWriteOperations {
 				e.Kind, e.Code = KindWriteContention, "too_many_write_operations"
 			}
 		}
+		return e
+	}
+	if status == http.StatusTooManyRequests {
+		// Dropbox's front end also sends 429 as plain text (or with no body) and only a
+		// Retry-After header, which the SDK fails to decode. Dropbox's data-ingress guide
+		// says to treat it as too_many_requests.
+		e := wrap(KindRateLimited, "too_many_requests")
+		e.RetryAfter = max(time.Second, retryAfter)
 		return e
 	}
 	var ae auth.AuthAPIError
@@ -116,12 +165,32 @@ func translate(err error) error {
 		if ae.AuthError != nil {
 			tag = ae.AuthError.Tag
 		}
-		if tag == auth.AuthErrorExpiredAccessToken {
+		switch tag {
+		case auth.AuthErrorExpiredAccessToken:
 			// The token source refreshes ahead of expiry; an expired token here is clock skew
 			// and the next attempt fetches a fresh one.
 			return wrap(KindTransient, tag)
+		case auth.AuthErrorUserSuspended, auth.AuthErrorRouteAccessDenied:
+			// The token is good; the account (or its access to the route) is not.
+			return wrap(KindAccount, tag)
 		}
 		return wrap(KindReconnect, tag)
+	}
+	var acc auth.AccessAPIError
+	if errors.As(err, &acc) {
+		// Every AccessError (invalid_account_type, team_access_denied, no_permission ...) is
+		// about the account, not the call: retrying soon will not help.
+		code := "access"
+		if a := acc.AccessError; a != nil && a.Tag != "" {
+			code = a.Tag
+			if a.InvalidAccountType != nil && a.InvalidAccountType.Tag != "" {
+				code += "/" + a.InvalidAccountType.Tag
+			}
+			if a.NoPermission != nil && a.NoPermission.Tag != "" {
+				code += "/" + a.NoPermission.Tag
+			}
+		}
+		return wrap(KindAccount, code)
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -135,11 +204,15 @@ func translate(err error) error {
 	}
 	var se auth.ServerError
 	if errors.As(err, &se) {
-		return wrap(KindTransient, "server_error")
+		e := wrap(KindTransient, "server_error")
+		if status == http.StatusServiceUnavailable && retryAfter > 0 {
+			e.Code, e.RetryAfter = "service_unavailable", retryAfter
+		}
+		return e
 	}
 	var br auth.BadRequest
 	if errors.As(err, &br) {
-		return wrap(KindOther, "bad_request")
+		return wrap(badRequestKind(br.ErrorSummary))
 	}
 	if k, code, ok := routeErrorKind(err); ok {
 		return wrap(k, code)
@@ -147,20 +220,60 @@ func translate(err error) error {
 	if errors.Is(err, ErrReconnect) { // e.g. the token source's refresh was refused
 		return wrap(KindReconnect, "refresh_refused")
 	}
+	// The request never left because the token source failed (a keychain that cannot be
+	// read, say), not the network: retrying as if offline would hide the real problem.
+	// This comes before isNetwork, as a *url.Error is a net.Error whatever it wraps.
+	var ue *url.Error
+	if errors.Is(err, ErrTokenSource) || ex != nil && !sent && errors.As(err, &ue) && !isNetwork(ue.Err) {
+		return wrap(KindTokenSource, "token_source")
+	}
 	if isNetwork(err) {
 		return wrap(KindTransient, "network")
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		// The request never left: the token source failed (a keychain that cannot be
-		// read, say). Retrying as if offline would hide the real problem.
-		return wrap(KindOther, "token_source")
 	}
 	// A body cut short decodes as invalid JSON: the answer was lost in transit.
 	if strings.Contains(err.Error(), "unexpected end of JSON input") || strings.Contains(err.Error(), "invalid character") {
 		return wrap(KindTransient, "truncated")
 	}
 	return wrap(KindOther, "unknown")
+}
+
+// badRequestKind reads a 400. Dropbox's 400s name what was wrong with the argument; one
+// about a path is caused by the file's path (too long, a pattern it does not match), and
+// sending that file again will fail the same way. A front end's refusal of an over-long
+// header line is told apart by its page. Anything else is a bug on our side.
+func badRequestKind(text string) (Kind, string) {
+	switch {
+	case strings.Contains(text, "Request Header Or Cookie Too Large"):
+		return KindOther, "header_too_large"
+	case pathField.MatchString(text):
+		return KindFile, "bad_request/path"
+	}
+	return KindOther, "bad_request"
+}
+
+// pathField finds the argument field a 400 blames when it is a path ("request body: path:
+// ...", "commit.path: ... did not match pattern"); entryField the batch entry it is in.
+var (
+	pathField  = regexp.MustCompile(`(?:^|[\s.])path: `)
+	entryField = regexp.MustCompile(`entries\.(\d+)\.[\w.]*path: `)
+)
+
+// refusedEntry reports which entry of a batch a 400 about a path blames.
+func refusedEntry(err error) (int, bool) {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindFile || e.Code != "bad_request/path" {
+		return 0, false
+	}
+	var br auth.BadRequest
+	if !errors.As(err, &br) {
+		return 0, false
+	}
+	m := entryField.FindStringSubmatch(br.ErrorSummary)
+	if m == nil {
+		return 0, false
+	}
+	i, err := strconv.Atoi(m[1])
+	return i, err == nil
 }
 
 // isNetwork reports a failure of the connection itself: dial, reset, timeout, a body
@@ -170,6 +283,11 @@ func isNetwork(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "connection refused")
 }
+
+// unknownTag is the Code prefix of an error tag this client does not know on an upload or
+// a commit of one file: Dropbox refused that file for a reason the spec we were built
+// against does not name, and resending it unchanged would most likely fail again.
+const unknownTag = "unknown/"
 
 // routeErrorKind reads the 409 errors of the routes we call.
 func routeErrorKind(err error) (Kind, string, bool) {
@@ -198,18 +316,24 @@ func routeErrorKind(err error) (Kind, string, bool) {
 				k, code := writeErrorKind(e.Path.Reason)
 				return k, "path/" + code, true
 			}
+			return KindFile, "path/" + unknownTag + "none", true
 		case files.UploadErrorPayloadTooLarge:
 			return KindRetryFile, e.Tag, true // send it through an upload session instead
 		case files.UploadErrorContentHashMismatch:
 			return KindRetryFile, e.Tag, true
+		case files.UploadErrorEncryptionNotSupported, files.UploadErrorPropertiesError:
+			return KindFile, e.Tag, true
 		}
-		return KindOther, e.Tag, true
+		return KindFile, unknownTag + e.Tag, true
 	case errors.As(err, &fin) && fin.EndpointError != nil:
 		k, code := finishErrorKind(fin.EndpointError)
 		return k, code, true
 	case errors.As(err, &app) && app.EndpointError != nil:
 		// incorrect_offset is resolved by the SDK's uploader, which reads the correct offset
 		// from the error; every other append failure means the session is unusable.
+		if app.EndpointError.Tag == files.UploadSessionAppendErrorTooLarge {
+			return KindFile, app.EndpointError.Tag, true
+		}
 		return KindRetryFile, app.EndpointError.Tag, true
 	case errors.As(err, &st) && st.EndpointError != nil:
 		return KindRetryFile, st.EndpointError.Tag, true
@@ -231,15 +355,17 @@ func tagOf(e *files.LookupError) string {
 // writeErrorKind maps a WriteError.
 func writeErrorKind(w *files.WriteError) (Kind, string) {
 	if w == nil {
-		return KindOther, "other"
+		return KindFile, unknownTag + "none"
 	}
 	switch w.Tag {
-	case files.WriteErrorInsufficientSpace:
+	case files.WriteErrorInsufficientSpace, files.WriteErrorTeamFolderInsufficientSpace, files.WriteErrorMemberFolderInsufficientSpace:
 		return KindNoSpace, w.Tag
 	case files.WriteErrorTooManyWriteOperations:
 		return KindWriteContention, w.Tag
+	case files.WriteErrorUploadTrafficLimitReached:
+		return KindAccount, w.Tag // the account's upload traffic, not this file
 	case files.WriteErrorMalformedPath, files.WriteErrorDisallowedName, files.WriteErrorNoWritePermission,
-		files.WriteErrorTeamFolder, files.WriteErrorOperationSuppressed:
+		files.WriteErrorTeamFolder, files.WriteErrorOperationSuppressed, files.WriteErrorAccessRestricted:
 		return KindFile, w.Tag
 	case files.WriteErrorConflict:
 		c := "conflict"
@@ -248,7 +374,7 @@ func writeErrorKind(w *files.WriteError) (Kind, string) {
 		}
 		return KindFile, c
 	}
-	return KindOther, w.Tag
+	return KindFile, unknownTag + w.Tag
 }
 
 // finishErrorKind maps an UploadSessionFinishError (finish and each finish_batch entry).
@@ -265,8 +391,37 @@ func finishErrorKind(e *files.UploadSessionFinishError) (Kind, string) {
 			code += "/" + e.LookupFailed.Tag
 		}
 		return KindRetryFile, code
-	case files.UploadSessionFinishErrorPayloadTooLarge:
+	case files.UploadSessionFinishErrorPayloadTooLarge, files.UploadSessionFinishErrorEncryptionNotSupported,
+		files.UploadSessionFinishErrorPropertiesError, files.UploadSessionFinishErrorTooManySharedFolderTargets:
 		return KindFile, e.Tag
+	case files.UploadSessionFinishErrorContentHashMismatch, files.UploadSessionFinishErrorConcurrentSessionDataNotAllowed,
+		files.UploadSessionFinishErrorConcurrentSessionNotClosed, files.UploadSessionFinishErrorConcurrentSessionMissingData:
+		return KindRetryFile, e.Tag // the session cannot be committed as it is: upload again
 	}
-	return KindRetryFile, e.Tag
+	return KindFile, unknownTag + e.Tag
+}
+
+// batchEntryKind maps a failed entry of finish_batch_v2. Under load Dropbox fails entries
+// with too_many_write_operations, or internal_error (not in the spec's union; the SDK keeps
+// the tag), before they write anything: the entry's session stays closed and committable,
+// so the entry is recommitted, not uploaded again.
+func batchEntryKind(e *files.UploadSessionFinishError) (Kind, string) {
+	switch e.Tag {
+	case files.UploadSessionFinishErrorTooManyWriteOperations, "internal_error":
+		return KindRecommit, e.Tag
+	case files.UploadSessionFinishErrorPath:
+		if e.Path != nil && e.Path.Tag == files.WriteErrorTooManyWriteOperations {
+			return KindRecommit, "path/" + e.Path.Tag
+		}
+	}
+	return finishErrorKind(e)
+}
+
+// UserMessage is the message Dropbox gave for the user along with err, or "".
+func UserMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.UserMessage
+	}
+	return ""
 }

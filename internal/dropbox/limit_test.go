@@ -20,7 +20,11 @@ import (
 // chunks through one shared Limiter: every byte of file contents the emulator received went
 // through the limiter, and no byte of the JSON calls did.
 func TestLimiterCountsEveryUploadByte(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testLimiterCountsEveryUploadByte)
+}
+
+func testLimiterCountsEveryUploadByte(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	lim := NewLimiter(0)
 	c := New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: e.Token}), Options{BaseURL: e.URL, Limiter: lim})
 	ctx := context.Background()
@@ -49,7 +53,7 @@ func TestLimiterCountsEveryUploadByte(t *testing.T) {
 	if err := os.WriteFile(p, big, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UploadLarge(ctx, p, "/Acme/big.pdf", time.Now(), nil); err != nil {
+	if _, err := c.UploadLarge(ctx, localFile(t, p), "/Acme/big.pdf", nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,7 +75,11 @@ func TestLimiterCountsEveryUploadByte(t *testing.T) {
 // upload waits for tokens until its context ends, having sent no more than the burst.
 // Raising the cap lets the same upload through at once, also on the same client.
 func TestLimiterHoldsUploadsBack(t *testing.T) {
-	e := newTestEnv(t, dropboxemu.Faults{})
+	eachProfile(t, dropboxemu.Faults{}, quiet, testLimiterHoldsUploadsBack)
+}
+
+func testLimiterHoldsUploadsBack(t *testing.T, faults dropboxemu.Faults) {
+	e := newTestEnv(t, faults)
 	lim := NewLimiter(1 << 10)
 	if lim.Limit() != 1<<10 {
 		t.Fatalf("limit %d", lim.Limit())

@@ -2,7 +2,6 @@ package dropbox
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -18,9 +17,11 @@ type pacer struct {
 	maxTransient int
 	// onWait, if set, is told when calls are held back and why (for the status line).
 	onWait func(kind Kind, until time.Time)
-	// onExpired, if set, makes the token source refresh: Dropbox called the access token
-	// expired before the source thought it was (clock skew).
-	onExpired func()
+	// onExpired, if set, makes the token source refresh: Dropbox called accessToken, the
+	// token the failed request carried, expired before the source thought it was (clock
+	// skew). Passing the failed token lets the source refresh once for many calls that
+	// failed together: a token already replaced is not refreshed again.
+	onExpired func(accessToken string)
 
 	mu        sync.Mutex
 	notBefore time.Time
@@ -54,14 +55,22 @@ func (p *pacer) holdUntil(t time.Time) {
 	}
 }
 
+// attempt runs fn once with an exchange in its context, so the transport can record what
+// the SDK hides, and translates its error.
+func attempt(ctx context.Context, fn func(ctx context.Context) error) (*exchange, error) {
+	ex := &exchange{}
+	return ex, translate(fn(withExchange(ctx, ex)), ex)
+}
+
 // call runs fn until it succeeds, fails for good, or ctx ends. Errors come back translated.
+// Any Retry-After (a 429 in JSON or plain text, a 503) holds every call of the account.
 func (p *pacer) call(ctx context.Context, fn func(ctx context.Context) error) error {
 	transient, expired := 0, 0
 	for {
 		if err := p.wait(ctx); err != nil {
 			return err
 		}
-		err := translate(fn(ctx))
+		ex, err := attempt(ctx, fn)
 		if err == nil {
 			return nil
 		}
@@ -85,14 +94,22 @@ func (p *pacer) call(ctx context.Context, fn func(ctx context.Context) error) er
 					return &Error{Kind: KindReconnect, Code: e.Code, Err: e.Err}
 				}
 				expired++
-				p.onExpired()
+				_, _, _, _, token := ex.seen()
+				p.onExpired(token)
 				continue
 			}
 			transient++
 			if transient > p.maxTransient {
 				return err
 			}
-			d := p.backoff(transient)
+			if e.RetryAfter > 0 {
+				// A 503 that says when: the whole account waits that long, as for a 429.
+				until := time.Now().Add(e.RetryAfter)
+				p.holdUntil(until)
+				p.notify(e.Kind, until)
+				continue
+			}
+			d := backoff(transient, p.minBackoff, p.maxBackoff)
 			p.notify(e.Kind, time.Now().Add(d))
 			if err := sleep(ctx, d); err != nil {
 				return err
@@ -107,17 +124,6 @@ func (p *pacer) notify(k Kind, until time.Time) {
 	if p.onWait != nil {
 		p.onWait(k, until)
 	}
-}
-
-// backoff is the delay before the n-th retry: doubling from minBackoff up to maxBackoff,
-// with "equal jitter" (half fixed, half random) so many clients do not retry in step.
-func (p *pacer) backoff(n int) time.Duration {
-	d := p.minBackoff
-	for i := 1; i < n && d < p.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.maxBackoff)
-	return d/2 + rand.N(d/2+1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

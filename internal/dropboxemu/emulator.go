@@ -5,10 +5,17 @@
 //
 // It reproduces Dropbox's wire format (Dropbox-API-Arg / Dropbox-API-Result headers, .tag
 // unions, error_summary, status codes) and its semantics for an app-folder app: case-
-// insensitive, case-preserving paths, revs, content hashes, write modes and conflicts,
-// upload sessions, batch commits, quota, short-lived OAuth tokens with refresh tokens.
-// Faults (latency, bandwidth, rate limits, errors, Dropbox's namespace write lock) are
-// switched on with Faults and are deterministic for a given seed and request order.
+// insensitive, case-preserving paths (Unicode case folding; NFC and NFD spellings are one
+// path, the first spelling is kept), revs, content hashes, write modes and conflicts,
+// upload sessions, batch commits, quota, short-lived OAuth tokens with refresh tokens
+// (parameters in the form body or, as Dropbox's JavaScript SDK sends them, the query).
+// Faults (latency, bandwidth, rate limits in JSON or plain text, 5xx with Retry-After,
+// errors, Dropbox's namespace write lock, contention inside batches, commits that take
+// time, a front end's header limit, strict wire rules) are switched on with Faults, all
+// of them at once with StrictFaults, and are deterministic for a given seed and request
+// order. SetAccountRefusal puts an account in a state Dropbox refuses (a team over its
+// data transport limit, a suspended user) until it is lifted; ResetCursors expires an
+// account's list_folder cursors.
 //
 // Nothing here is Dropbox's code: it is written from the public API spec and from what the
 // SDK sends and expects, because no maintained Go emulator of Dropbox exists.
@@ -20,9 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,8 +75,8 @@ type Faults struct {
 	// as its bucket; past it requests get 429 too_many_requests with Retry-After.
 	RateLimit float64 `json:"rate_limit"`
 	RateBurst int     `json:"rate_burst"`
-	// WriteLock makes commits (upload, finish, finish_batch, create_folder, delete) that
-	// overlap on one account fail with 429 too_many_write_operations, as Dropbox does.
+	// WriteLock makes commits (upload, finish, finish_batch, create_folder, delete, move)
+	// that overlap on one account fail with 429 too_many_write_operations, as Dropbox does.
 	WriteLock bool `json:"write_lock"`
 	// Error rates, each a probability per request: ServerError answers 500 or 503 before the
 	// request runs; TooManyRequests answers 429; Drop closes the connection without an answer
@@ -76,7 +85,74 @@ type Faults struct {
 	TooManyRequests float64 `json:"too_many_requests"`
 	Drop            float64 `json:"drop"`
 	Truncate        float64 `json:"truncate"`
+
+	// RetryAfter is the Retry-After, in whole seconds, of the 429s and 503s that
+	// TooManyRequests, PlainTooManyRequests and ServiceUnavailable inject (0: 1 second).
+	RetryAfter int `json:"retry_after"`
+	// PlainTooManyRequests is a probability per request of a 429 as Dropbox's front end
+	// also sends it: a plain-text body ("Too Many Requests", or empty half of the time)
+	// and only a Retry-After header. Dropbox's data-ingress guide says to treat it as
+	// too_many_requests; the SDK cannot decode it and returns a *json.SyntaxError.
+	PlainTooManyRequests float64 `json:"plain_too_many_requests"`
+	// ServiceUnavailable is a probability per request of a 503 with a plain-text body and
+	// a Retry-After header, before the request takes effect.
+	ServiceUnavailable float64 `json:"service_unavailable"`
+
+	// BatchContention and BatchInternalError are probabilities per entry of a finish_batch
+	// (finish_batch_v2, and the async finish_batch) that the entry fails with
+	// too_many_write_operations or internal_error, even when commits are serial, as
+	// Dropbox does under load. The entry writes nothing and its session stays closed and
+	// committable by a later batch. internal_error is not a member of the spec's
+	// UploadSessionFinishError, but Dropbox sends it (rclone#5491); the SDK keeps the tag.
+	BatchContention    float64 `json:"batch_contention"`
+	BatchInternalError float64 `json:"batch_internal_error"`
+	// CommitEntryCost is how long a finish_batch takes per entry, holding the account's
+	// write lock all along: with WriteLock on, other commits meanwhile get
+	// too_many_write_operations, as long as a batch of that size blocks them on Dropbox.
+	CommitEntryCost time.Duration `json:"commit_entry_cost"`
+
+	// MaxArgHeader is the longest Dropbox-API-Arg header line accepted, in bytes, name,
+	// ": " and value together (0: no limit). A longer one is answered as an nginx front end
+	// answers a header line over its buffer, before the API sees it: 400 with nginx's
+	// "Request Header Or Cookie Too Large" HTML page. RouteStats.MaxArgHeader records the
+	// longest line seen, so a test can show a client stayed under the limit.
+	MaxArgHeader int `json:"max_arg_header"`
+	// StrictArgs enforces wire rules Dropbox applies and the emulator otherwise forgives:
+	// an unknown field in a JSON argument is a 400; so is a Dropbox-API-Arg header with
+	// raw non-ASCII bytes (Dropbox wants ASCII with \uXXXX escapes; the SDK sends raw
+	// UTF-8); and upload_session/finish's content_hash must be of the bytes of that call,
+	// where the emulator otherwise also takes the whole file's hash. start, append_v2 and
+	// append_batch check the call's bytes either way.
+	StrictArgs bool `json:"strict_args"`
 }
+
+// DefaultMaxArgHeader is MaxArgHeader in the strict profile: 8 KiB, the header line buffer
+// of nginx and of most front-end proxies.
+const DefaultMaxArgHeader = 8 << 10
+
+// StrictFaults is the strict profile (dropbox-emulator --strict): the behaviours of real
+// Dropbox that clients otherwise meet only in production, all switched on, at rates a
+// correct client survives in a test run: the namespace write lock, plain-text 429s and
+// 503s with Retry-After, contention and internal errors inside batches, commits that take
+// time, the Dropbox-API-Arg limit of a front end, and the strict wire rules. Account
+// refusals are not part of it: they are states of an account (SetAccountRefusal), not
+// random events.
+func StrictFaults(seed int64) Faults {
+	return Faults{
+		Seed:                 seed,
+		WriteLock:            true,
+		RetryAfter:           1,
+		PlainTooManyRequests: 0.01,
+		ServiceUnavailable:   0.01,
+		BatchContention:      0.02,
+		BatchInternalError:   0.005,
+		CommitEntryCost:      2 * time.Millisecond,
+		MaxArgHeader:         DefaultMaxArgHeader,
+		StrictArgs:           true,
+	}
+}
+
+func (f Faults) retryAfter() int { return max(1, f.RetryAfter) }
 
 // RouteStats counts one route's traffic.
 type RouteStats struct {
@@ -84,6 +160,12 @@ type RouteStats struct {
 	BytesIn  int64       `json:"bytes_in"`
 	BytesOut int64       `json:"bytes_out"`
 	Status   map[int]int `json:"status"`
+	// MaxArgHeader is the longest Dropbox-API-Arg header line (name, ": " and value) any
+	// call of an upload or download route sent, refused ones included.
+	MaxArgHeader int `json:"max_arg_header,omitempty"`
+	// EntryFailures counts the failed entries of finish_batch_v2 and finish_batch results
+	// by tag ("too_many_write_operations", "internal_error", "lookup_failed", "path" ...).
+	EntryFailures map[string]int `json:"entry_failures,omitempty"`
 }
 
 // Server is the emulator. It is safe for concurrent use; create it with New.
@@ -254,6 +336,55 @@ func (s *Server) SetQuota(id string, quota int64) error {
 	return s.store.log(record{Op: "account", Account: &a.info})
 }
 
+// Refusal is a refusal of a whole account, as Dropbox answers an account in trouble.
+type Refusal string
+
+const (
+	// RefusalNone lifts a refusal.
+	RefusalNone Refusal = ""
+	// RefusalDataTransportLimit is a Business team over its monthly data transport limit:
+	// every data transport call (upload, upload_session/start, start_batch, append_v2,
+	// append_batch, finish, finish_batch_v2, finish_batch) gets 403 with AccessError
+	// invalid_account_type/feature and a user_message; reads and finish_batch/check go on.
+	RefusalDataTransportLimit Refusal = "data_transport_limit"
+	// RefusalUserSuspended is a suspended user: every API call gets 401 AuthError
+	// user_suspended. OAuth token requests still succeed (guess: unconfirmed on Dropbox).
+	RefusalUserSuspended Refusal = "user_suspended"
+)
+
+// SetAccountRefusal makes Dropbox refuse an account (by account ID, see AccountID) until
+// it is lifted with RefusalNone. Refusals are not persisted.
+func (s *Server) SetAccountRefusal(id string, r Refusal) error {
+	switch r {
+	case RefusalNone, RefusalDataTransportLimit, RefusalUserSuspended:
+	default:
+		return fmt.Errorf("dropboxemu: unknown refusal %q", r)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return fmt.Errorf("dropboxemu: no account %s", id)
+	}
+	a.refusal = r
+	return nil
+}
+
+// ResetCursors forgets an account's list_folder listings, so every cursor handed out so
+// far gets 409 reset from list_folder/continue, as Dropbox answers a cursor it expired: a
+// client must then list again from the start. Cursors are not persisted, so a restart
+// resets them too.
+func (s *Server) ResetCursors(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return fmt.Errorf("dropboxemu: no account %s", id)
+	}
+	clear(a.listings)
+	return nil
+}
+
 // Entry is a file or folder as tests see it.
 type Entry struct {
 	PathDisplay string
@@ -276,12 +407,32 @@ func (s *Server) Entries(id string) []Entry {
 	}
 	var out []Entry
 	for _, n := range a.under("", true) {
-		out = append(out, Entry{
-			PathDisplay: n.Display, Folder: n.Folder, Size: n.Size, ContentHash: n.Hash,
-			Rev: n.Rev, ID: n.ID, ClientModified: n.ClientModified, ServerModified: n.ServerModified,
-		})
+		out = append(out, n.entry())
 	}
 	return out
+}
+
+// Lookup returns the entry at path (case-insensitive), if there is one. Unlike Entries it
+// does not walk the account, so a benchmark can poll for a file in a large one.
+func (s *Server) Lookup(id, path string) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return Entry{}, false
+	}
+	n := a.nodes[lowerPath(path)]
+	if n == nil {
+		return Entry{}, false
+	}
+	return n.entry(), true
+}
+
+func (n *node) entry() Entry {
+	return Entry{
+		PathDisplay: n.Display, Folder: n.Folder, Size: n.Size, ContentHash: n.Hash,
+		Rev: n.Rev, ID: n.ID, ClientModified: n.ClientModified, ServerModified: n.ServerModified,
+	}
 }
 
 // ReadFile returns a file's content by path (case-insensitive).
@@ -306,10 +457,8 @@ func (s *Server) Stats() map[string]RouteStats {
 	out := make(map[string]RouteStats, len(s.stats))
 	for k, v := range s.stats {
 		c := *v
-		c.Status = make(map[int]int, len(v.Status))
-		for code, n := range v.Status {
-			c.Status[code] = n
-		}
+		c.Status = maps.Clone(v.Status)
+		c.EntryFailures = maps.Clone(v.EntryFailures)
 		out[k] = c
 	}
 	return out
@@ -344,14 +493,47 @@ func URLGenerator(baseURL string) func(hostType, namespace, route string) string
 	}
 }
 
-func (s *Server) count(route string, status int, in, out int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// statsLocked returns a route's counters, creating them.
+func (s *Server) statsLocked(route string) *RouteStats {
 	st := s.stats[route]
 	if st == nil {
 		st = &RouteStats{Status: map[int]int{}}
 		s.stats[route] = st
 	}
+	return st
+}
+
+// noteArgHeader records the length of a Dropbox-API-Arg header line.
+func (s *Server) noteArgHeader(route string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.statsLocked(route)
+	st.MaxArgHeader = max(st.MaxArgHeader, n)
+}
+
+// countEntryFailures records the failed entries of a batch result.
+func (s *Server) countEntryFailures(route string, results []any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.statsLocked(route)
+	for _, r := range results {
+		m, ok := r.(map[string]any)
+		if !ok || m[".tag"] != "failure" {
+			continue
+		}
+		f, _ := m["failure"].(map[string]any)
+		tag, _ := f[".tag"].(string)
+		if st.EntryFailures == nil {
+			st.EntryFailures = map[string]int{}
+		}
+		st.EntryFailures[tag]++
+	}
+}
+
+func (s *Server) count(route string, status int, in, out int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.statsLocked(route)
 	st.Calls++
 	st.Status[status]++
 	st.BytesIn += in
@@ -460,8 +642,33 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFaults(f)
 		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/refusal" && r.Method == http.MethodPut:
+		// ?account=<account_id>&refusal=data_transport_limit|user_suspended|"" (lift)
+		q := r.URL.Query()
+		if err := s.SetAccountRefusal(q.Get("account"), Refusal(q.Get("refusal"))); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/cursors" && r.Method == http.MethodDelete:
+		// ?account=<account_id>: its list_folder cursors answer reset from now on.
+		if err := s.ResetCursors(r.URL.Query().Get("account")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	case r.URL.Path == "/_emulator/entries" && r.Method == http.MethodGet:
-		writeJSON(w, s.Entries(r.URL.Query().Get("account")))
+		// ?account=<account_id>[&path=<path>]: every entry, or only the one at path.
+		q := r.URL.Query()
+		if !q.Has("path") {
+			writeJSON(w, s.Entries(q.Get("account")))
+			return
+		}
+		out := []Entry{}
+		if e, ok := s.Lookup(q.Get("account"), q.Get("path")); ok {
+			out = append(out, e)
+		}
+		writeJSON(w, out)
 	default:
 		http.NotFound(w, r)
 	}
@@ -490,9 +697,34 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if !(rt.commit && f.WriteLock) {
 		sleep(r.Context(), f.Latency)
 	}
+	if rt.style != "rpc" {
+		// The front end refuses an over-long header line before the API sees the request.
+		if v, ok := r.Header["Dropbox-Api-Arg"]; ok && len(v) > 0 {
+			line := len("Dropbox-API-Arg: ") + len(v[0])
+			s.noteArgHeader(name, line)
+			if f.MaxArgHeader > 0 && line > f.MaxArgHeader {
+				s.finish(w, r, name, 0, headerTooLarge(), false)
+				return
+			}
+		}
+	}
 
 	// Faults that strike before the request takes effect.
 	switch {
+	case s.chance(f.ServiceUnavailable):
+		rep := plainText(http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable))
+		rep.header.Set("Retry-After", strconv.Itoa(f.retryAfter()))
+		s.finish(w, r, name, 0, rep, false)
+		return
+	case s.chance(f.PlainTooManyRequests):
+		body := ""
+		if !s.chance(0.5) {
+			body = http.StatusText(http.StatusTooManyRequests)
+		}
+		rep := plainText(http.StatusTooManyRequests, body)
+		rep.header.Set("Retry-After", strconv.Itoa(f.retryAfter()))
+		s.finish(w, r, name, 0, rep, false)
+		return
 	case s.chance(f.ServerError):
 		status := http.StatusInternalServerError
 		if s.chance(0.5) {
@@ -502,7 +734,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			body: []byte(http.StatusText(status))}, false)
 		return
 	case s.chance(f.TooManyRequests):
-		s.finish(w, r, name, 0, rateLimited("too_many_requests", 1), false)
+		s.finish(w, r, name, 0, rateLimited("too_many_requests", f.retryAfter()), false)
 		return
 	}
 	dropAfter := false
@@ -514,8 +746,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		dropAfter = true
 	}
 
-	c := &call{s: s, route: name, r: r}
+	c := &call{s: s, route: name, r: r, faults: f}
 	if rep := s.authenticate(c, rt); rep != nil {
+		s.finish(w, r, name, 0, rep, false)
+		return
+	}
+	if rep := s.refuse(c, rt); rep != nil {
 		s.finish(w, r, name, 0, rep, false)
 		return
 	}

@@ -149,6 +149,7 @@ var fuzzRoutes = []string{
 	"users/get_current_account",
 	"users/get_space_usage",
 	"files/upload_session/append_batch",
+	"files/move_v2",
 }
 
 // argSeed is a starting argument for one route. Placeholders ($SID ...) are replaced with
@@ -237,6 +238,12 @@ var argSeeds = []argSeed{
 	{"files/delete_v2", `{"path":"/Map/a.txt","parent_rev":"000000000"}`, ""},
 	{"files/delete_v2", `{"path":"ns:$NS"}`, ""},
 	{"files/delete_v2", `{"path":"$ID"}`, ""},
+	{"files/move_v2", `{"from_path":"/Map","to_path":"/Nieuw/Map"}`, ""},
+	{"files/move_v2", `{"from_path":"$ID","to_path":"/MAP/A.TXT"}`, ""},
+	{"files/move_v2", `{"from_path":"/map","to_path":"/Map/sub","autorename":true}`, ""},
+	{"files/move_v2", `{"from_path":"/Map/a.txt","to_path":"/Leeg","autorename":true}`, ""},
+	{"files/move_v2", `{"from_path":"ns:$NS","to_path":"/x"}`, ""},
+	{"files/move_v2", `{"from_path":"/Map/b.txt","to_path":"ns:$NS/Leeg/b.txt","allow_shared_folder":true,"allow_ownership_transfer":true}`, ""},
 	{"files/upload_session/finish_batch", `{"entries":[{"cursor":{"session_id":"$CID","offset":3},"commit":{"path":"/async.txt"}}]}`, ""},
 	{"files/upload_session/finish_batch/check", `{"async_job_id":"$JOB"}`, ""},
 	{"files/upload_session/finish_batch/check", `{"async_job_id":""}`, ""},

@@ -319,7 +319,8 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// serveToken is POST /oauth2/token: the authorization_code and refresh_token grants.
+// serveToken is POST /oauth2/token: the authorization_code and refresh_token grants, with
+// parameters in the form body or the query string.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 	w = cw
@@ -336,7 +337,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_request", "could not parse the form body")
 		return
 	}
-	f := r.PostForm
+	// Dropbox reads the parameters from the query string as well as from the form body:
+	// its JavaScript SDK sends them in the query of an empty POST. The body wins a tie.
+	f := r.Form
 	clientID, secret, basic := r.BasicAuth()
 	if !basic {
 		clientID, secret = f.Get("client_id"), f.Get("client_secret")

@@ -801,3 +801,44 @@ func TestOAuthStats(t *testing.T) {
 		t.Errorf("token bytes in %d out %d", st["oauth2/token"].BytesIn, st["oauth2/token"].BytesOut)
 	}
 }
+
+// TestOAuthTokenParamsInQuery sends the token requests the way Dropbox's JavaScript SDK
+// does: every parameter in the query string of a POST with an empty body.
+func TestOAuthTokenParamsInQuery(t *testing.T) {
+	e := newEnv(t, Options{})
+	const redirect = "http://127.0.0.1:53682/callback"
+	conf := e.pkceConfig(redirect)
+	verifier := oauth2.GenerateVerifier()
+	code := e.consentCode(t, conf, verifier, "st")
+	_, refresh, err := e.srv.IssueToken(e.account, testAppKey, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		query url.Values
+	}{
+		{"authorization_code", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"code_verifier": {verifier}, "client_id": {testAppKey}, "redirect_uri": {redirect}}},
+		{"refresh_token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {testAppKey}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(e.ts.URL+"/oauth2/token?"+tt.query.Encode(), "application/x-www-form-urlencoded", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var tok struct {
+				AccessToken string `json:"access_token"`
+				AccountID   string `json:"account_id"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+				t.Fatalf("%d %+v %v", resp.StatusCode, tok, err)
+			}
+			if _, err := users.New(e.config(tok.AccessToken)).GetCurrentAccount(); err != nil {
+				t.Fatalf("the token from a query-string request does not work: %v", err)
+			}
+		})
+	}
+}

@@ -3,7 +3,10 @@ package dropboxemu
 import (
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The path patterns of the public API spec (files.stone). A path that fails its pattern is a
@@ -74,8 +77,41 @@ func splitPath(p string, forWrite bool) ([]string, pathProblem) {
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
-// lowerPath is the case-folded key Dropbox compares paths by.
-func lowerPath(p string) string { return strings.ToLower(p) }
+// lowerPath is the key Dropbox compares paths by, also sent as path_lower: Dropbox treats the
+// NFC and NFD spellings of a name as one path (macOS writes NFD, Windows and Linux NFC) and
+// ignores case beyond ASCII, so "Café.pdf" in either form and "CAFÉ.PDF" are one file. The
+// key is the NFC form with every rune replaced by its Unicode simple case folding, so "ß"
+// and "ss" stay two names (full folding would merge them; what Dropbox does there is
+// unconfirmed) and so do "ı" and "i".
+func lowerPath(p string) string {
+	ascii := true
+	for i := 0; i < len(p); i++ {
+		if p[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(p)
+	}
+	return norm.NFC.String(strings.Map(simpleFold, norm.NFC.String(p)))
+}
+
+// simpleFold maps r to the lower-case member of its simple case-folding orbit (K, k and the
+// Kelvin sign all become k; ς, σ and Σ become σ). A rune whose lower(upper(r)) lies outside
+// its orbit has no simple folding (ı, İ) and is kept.
+func simpleFold(r rune) rune {
+	c := unicode.ToLower(unicode.ToUpper(r))
+	if c == r {
+		return r
+	}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f == c {
+			return c
+		}
+	}
+	return r
+}
 
 // parentOf returns the parent of an absolute lower- or display-case path ("" for top level).
 func parentOf(p string) string {

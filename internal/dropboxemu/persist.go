@@ -15,11 +15,12 @@ import (
 // record is one line of the journal. Replaying the journal in order rebuilds accounts,
 // tokens and every account's tree; file contents live in blobs/ by content hash.
 type record struct {
-	Op        string        `json:"op"` // account, put, del, access, refresh, revoke
+	Op        string        `json:"op"` // account, put, del, move, access, refresh, revoke
 	Account   *AccountInfo  `json:"account,omitempty"`
 	AccountID string        `json:"account_id,omitempty"`
 	Node      *node         `json:"node,omitempty"`
-	Path      string        `json:"path,omitempty"` // del: path_lower; revoke: token family
+	Path      string        `json:"path,omitempty"` // del, move: path_lower; revoke: token family
+	To        string        `json:"to,omitempty"`   // move: path_display of the new place
 	Access    *accessToken  `json:"access,omitempty"`
 	Refresh   *refreshToken `json:"refresh,omitempty"`
 }
@@ -126,13 +127,21 @@ func (p *persistence) apply(s *Server, r record) {
 		s.idSeq++
 	case "put":
 		if a := s.accounts[r.AccountID]; a != nil && r.Node != nil {
+			// The key is derived again, so a journal written when keys folded differently
+			// (before NFC normalization) loads under today's key.
+			r.Node.Lower = lowerPath(r.Node.Display)
 			seq := r.Node.Seq
 			a.put(r.Node)
 			a.seq, r.Node.Seq = seq, seq
 		}
 	case "del":
 		if a := s.accounts[r.AccountID]; a != nil {
-			a.remove(r.Path)
+			a.remove(lowerPath(r.Path))
+		}
+	case "move":
+		// Folders the move created are put records of their own, before this one.
+		if a := s.accounts[r.AccountID]; a != nil && r.To != "" {
+			a.move(lowerPath(r.Path), r.To)
 		}
 	case "access":
 		if r.Access != nil {
@@ -200,3 +209,33 @@ func (p *persistence) blob(hash string) ([]byte, error) {
 	}
 	return b, err
 }
+
+// Versions reads the journal in dataDir (Options.DataDir): for each file, by its
+// path_lower (PathLower), the content hash of every version ever committed there, in
+// order. The emulator journals every write and never a no-op (the same content again), so
+// this is each path's whole revision history, which Dropbox keeps and tests check: a
+// version that is neither the old nor the new content must never have existed.
+func Versions(dataDir string) (map[string][]string, error) {
+	f, err := os.Open(filepath.Join(dataDir, "journal.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("emulator journal: %w", err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			break // a torn last line: the emulator is writing it, or was killed doing so
+		}
+		if r.Op == "put" && r.Node != nil && !r.Node.Folder {
+			out[r.Node.Lower] = append(out[r.Node.Lower], r.Node.Hash)
+		}
+	}
+	return out, sc.Err()
+}
+
+// PathLower is the key Dropbox compares a path by, as the emulator reports it in
+// path_lower and Versions.
+func PathLower(p string) string { return lowerPath(p) }

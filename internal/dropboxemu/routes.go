@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // route describes one API function as the spec does: its style, the scope it needs, and
@@ -14,8 +15,11 @@ type route struct {
 	style  string // "rpc", "upload" or "download"
 	scope  string
 	commit bool
-	noArg  bool // the route takes no argument (void)
-	handle func(*call) *reply
+	// transport marks Dropbox's data transport calls, the ones a Business team over its
+	// monthly data transport limit is refused.
+	transport bool
+	noArg     bool // the route takes no argument (void)
+	handle    func(*call) *reply
 }
 
 const (
@@ -33,20 +37,21 @@ var routes map[string]route
 
 func init() {
 	routes = map[string]route{
-		"files/upload":                            {style: "upload", scope: scopeWrite, commit: true, handle: (*call).upload},
-		"files/upload_session/start":              {style: "upload", scope: scopeWrite, handle: (*call).sessionStart},
-		"files/upload_session/start_batch":        {style: "rpc", scope: scopeWrite, handle: (*call).sessionStartBatch},
-		"files/upload_session/append_v2":          {style: "upload", scope: scopeWrite, handle: (*call).sessionAppend},
-		"files/upload_session/append_batch":       {style: "upload", scope: scopeWrite, handle: (*call).sessionAppendBatch},
-		"files/upload_session/finish":             {style: "upload", scope: scopeWrite, commit: true, handle: (*call).sessionFinish},
-		"files/upload_session/finish_batch_v2":    {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).finishBatchV2},
-		"files/upload_session/finish_batch":       {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).finishBatch},
+		"files/upload":                            {style: "upload", scope: scopeWrite, commit: true, transport: true, handle: (*call).upload},
+		"files/upload_session/start":              {style: "upload", scope: scopeWrite, transport: true, handle: (*call).sessionStart},
+		"files/upload_session/start_batch":        {style: "rpc", scope: scopeWrite, transport: true, handle: (*call).sessionStartBatch},
+		"files/upload_session/append_v2":          {style: "upload", scope: scopeWrite, transport: true, handle: (*call).sessionAppend},
+		"files/upload_session/append_batch":       {style: "upload", scope: scopeWrite, transport: true, handle: (*call).sessionAppendBatch},
+		"files/upload_session/finish":             {style: "upload", scope: scopeWrite, commit: true, transport: true, handle: (*call).sessionFinish},
+		"files/upload_session/finish_batch_v2":    {style: "rpc", scope: scopeWrite, commit: true, transport: true, handle: (*call).finishBatchV2},
+		"files/upload_session/finish_batch":       {style: "rpc", scope: scopeWrite, commit: true, transport: true, handle: (*call).finishBatch},
 		"files/upload_session/finish_batch/check": {style: "rpc", scope: scopeWrite, handle: (*call).finishBatchCheck},
 		"files/get_metadata":                      {style: "rpc", scope: scopeMeta, handle: (*call).getMetadata},
 		"files/list_folder":                       {style: "rpc", scope: scopeMeta, handle: (*call).listFolder},
 		"files/list_folder/continue":              {style: "rpc", scope: scopeMeta, handle: (*call).listFolderContinue},
 		"files/create_folder_v2":                  {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).createFolder},
 		"files/delete_v2":                         {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).deleteV2},
+		"files/move_v2":                           {style: "rpc", scope: scopeWrite, commit: true, handle: (*call).moveV2},
 		"files/download":                          {style: "download", scope: scopeRead, handle: (*call).download},
 		"users/get_current_account":               {style: "rpc", scope: scopeAccount, noArg: true, handle: (*call).currentAccount},
 		"users/get_space_usage":                   {style: "rpc", scope: scopeAccount, noArg: true, handle: (*call).spaceUsage},
@@ -65,6 +70,8 @@ type call struct {
 	body  []byte // upload content
 	// tooLarge is set when an upload body exceeded MaxUploadRequest; body is then empty.
 	tooLarge bool
+	// faults are the switches as they were when the request came in.
+	faults Faults
 }
 
 // authenticate resolves the bearer token to an account, answering as Dropbox does when it
@@ -95,8 +102,32 @@ func (s *Server) authenticate(c *call, rt route) *reply {
 	if a == nil {
 		return authError(void("invalid_access_token"))
 	}
+	if a.refusal == RefusalUserSuspended {
+		return authError(void("user_suspended"))
+	}
 	c.acct, c.token = a, t
 	return nil
+}
+
+// dataTransportMessage is the user_message Dropbox sends with the data transport refusal.
+const dataTransportMessage = "Your team has used all of its data transport API calls for the month. Your monthly limit will reset on the 1st day of every month. If you'd like to move to a plan with unlimited API calls, please contact sales."
+
+// refuse answers the data transport calls of an account over its team's data transport
+// limit as Dropbox documents it (developers/reference/data-transport-limit): 403 with
+// AccessError invalid_account_type/feature and a user_message to show.
+func (s *Server) refuse(c *call, rt route) *reply {
+	s.mu.Lock()
+	refusal := c.acct.refusal
+	s.mu.Unlock()
+	if refusal != RefusalDataTransportLimit || !rt.transport {
+		return nil
+	}
+	e := nested("invalid_account_type", void("feature"))
+	return jsonStatus(http.StatusForbidden, map[string]any{
+		"error_summary": summarize(e) + "/...",
+		"error":         e,
+		"user_message":  map[string]any{"locale": "en", "text": dataTransportMessage},
+	})
 }
 
 // redact keeps a header value recognisable without echoing a credential.
@@ -128,11 +159,20 @@ func (c *call) readArg(rt route) *reply {
 		c.arg = b
 	case "upload", "download":
 		c.arg = []byte(r.Header.Get("Dropbox-API-Arg"))
-		if len(c.arg) == 0 {
+		inHeader := len(c.arg) > 0
+		if !inHeader {
 			c.arg = []byte(r.URL.Query().Get("arg"))
 		}
 		if len(c.arg) == 0 {
 			return badRequest(c.route, `Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".`)
+		}
+		// Only the header is bound to ASCII: the URL parameter arrives percent-encoded.
+		if inHeader && c.faults.StrictArgs {
+			for _, b := range c.arg {
+				if b >= utf8.RuneSelf {
+					return badRequest(c.route, `HTTP header "Dropbox-API-Arg": the value must be ASCII; escape other characters as \uXXXX in the JSON`)
+				}
+			}
 		}
 		if rt.style == "download" {
 			return nil
@@ -147,9 +187,7 @@ func (c *call) readArg(rt route) *reply {
 		if lim != nil {
 			body = throttledReader{ctx: r.Context(), r: body, lim: lim}
 		}
-		// Bodies may come chunked with no Content-Length: read up to the limit and one byte
-		// more to tell "exactly 150 MiB" from "too large".
-		b, err := io.ReadAll(io.LimitReader(body, MaxUploadRequest+1))
+		b, err := readBody(body, r.ContentLength)
 		if err != nil {
 			return badRequest(c.route, "could not read request body")
 		}
@@ -165,6 +203,19 @@ func (c *call) readArg(rt route) *reply {
 		}
 	}
 	return nil
+}
+
+// readBody reads an upload body up to the limit and one byte more, to tell "exactly
+// 150 MiB" from "too large". A body of announced length is read into one buffer of that
+// size: io.ReadAll would grow a 16 MiB body through a dozen copies, and make the emulator
+// the bottleneck of the benchmarks. Bodies may come chunked, with no length.
+func readBody(body io.Reader, announced int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if announced >= 0 && announced <= MaxUploadRequest {
+		buf.Grow(int(announced) + bytes.MinRead) // room for the read that sees the end
+	}
+	_, err := buf.ReadFrom(io.LimitReader(body, MaxUploadRequest+1))
+	return buf.Bytes(), err
 }
 
 func jsonContentType(ct string) bool {

@@ -18,12 +18,18 @@ import (
 type account struct {
 	info AccountInfo
 
-	nodes    map[string]*node // by path_lower; the root "" is implicit
-	byID     map[string]*node
-	seq      uint64 // bumped by every change; list_folder cursors remember it
+	nodes map[string]*node // by path_lower; the root "" is implicit
+	byID  map[string]*node
+	seq   uint64 // bumped by every change; list_folder cursors remember it
+	// used is the sum of the files' sizes, kept by put and remove: a commit checks the
+	// quota, and walking every file of a large account on each commit made the emulator
+	// the bottleneck of the benchmarks it serves.
+	used     int64
 	tombs    []tomb
 	sessions map[string]*session
 	listings map[string]*listing
+	// refusal is what Dropbox refuses the whole account, set by SetAccountRefusal.
+	refusal Refusal
 
 	// writeLock is Dropbox's per-namespace write lock: commits that overlap on one account
 	// fail with too_many_write_operations when the fault switch is on.
@@ -85,13 +91,7 @@ func AccountID(email string) string {
 }
 
 // usedBytes is the space the account's files take.
-func (a *account) usedBytes() int64 {
-	var n int64
-	for _, nd := range a.nodes {
-		n += nd.Size
-	}
-	return n
-}
+func (a *account) usedBytes() int64 { return a.used }
 
 // resolve finds a node by display path, "id:" or "rev:" reference. The root has no node:
 // callers handle "" themselves.
@@ -152,7 +152,9 @@ func (a *account) put(n *node) *node {
 	n.Seq = a.seq
 	if old := a.nodes[n.Lower]; old != nil {
 		delete(a.byID, old.ID)
+		a.used -= old.Size
 	}
+	a.used += n.Size
 	a.nodes[n.Lower] = n
 	a.byID[n.ID] = n
 	return n
@@ -171,9 +173,48 @@ func (a *account) remove(lower string) []*node {
 		a.seq++
 		delete(a.nodes, n.Lower)
 		delete(a.byID, n.ID)
+		a.used -= n.Size
 		a.tombs = append(a.tombs, tomb{Lower: n.Lower, Display: n.Display, Seq: a.seq})
 	}
 	return gone
+}
+
+// move puts the node at lower, and everything under it, at the path to (display form; the
+// caller has checked it is free), keeping each node's id, rev, size and times: a move is
+// no new version on Dropbox. Every old path that changes leaves a tombstone before the
+// nodes get a new seq at their new paths, so changesSince reports the move as deletions
+// there and entries here, and a case-only rename as an entry alone. used stays the same.
+// It returns the moved node, nil when nothing is at lower.
+func (a *account) move(lower, to string) *node {
+	top := a.nodes[lower]
+	if top == nil {
+		return nil
+	}
+	var moving []*node
+	for k, n := range a.nodes {
+		if k == lower || strings.HasPrefix(k, lower+"/") {
+			moving = append(moving, n)
+		}
+	}
+	sort.Slice(moving, func(i, j int) bool { return moving[i].Lower < moving[j].Lower })
+	from := top.Display
+	for _, n := range moving {
+		delete(a.nodes, n.Lower)
+		// A node's path_display starts with its folder's: displayFor gives new names the
+		// casing of the ancestors that exist, and a move rewrites the whole subtree.
+		display := to + strings.TrimPrefix(n.Display, from)
+		if l := lowerPath(display); l != n.Lower {
+			a.seq++
+			a.tombs = append(a.tombs, tomb{Lower: n.Lower, Display: n.Display, Seq: a.seq})
+		}
+		n.Display = display
+	}
+	for _, n := range moving {
+		a.seq++
+		n.Lower, n.Seq = lowerPath(n.Display), a.seq
+		a.nodes[n.Lower] = n
+	}
+	return top
 }
 
 // under lists the nodes below lower ("" is the root), sorted by path so that folders come

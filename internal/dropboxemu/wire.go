@@ -24,6 +24,13 @@ type reply struct {
 	body   []byte
 }
 
+// jsonStatus answers status with v as exactly "application/json".
+func jsonStatus(status int, v any) *reply {
+	r := jsonReply(v)
+	r.status = status
+	return r
+}
+
 // jsonReply answers 200 with v as exactly "application/json" (clients compare the type).
 func jsonReply(v any) *reply {
 	b, err := json.Marshal(v)
@@ -37,6 +44,29 @@ func jsonReply(v any) *reply {
 func badRequest(route, format string, args ...any) *reply {
 	msg := fmt.Sprintf("Error in call to API function %q: %s", route, fmt.Sprintf(format, args...))
 	return &reply{status: http.StatusBadRequest, header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, body: []byte(msg)}
+}
+
+// plainText is an answer in text/plain, as front ends and Dropbox's own 5xx send them.
+func plainText(status int, body string) *reply {
+	return &reply{status: status, header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, body: []byte(body)}
+}
+
+// nginxHeaderTooLarge is nginx's page for a request header line over its buffer
+// (large_client_header_buffers), sent with status 400.
+const nginxHeaderTooLarge = `<html>
+<head><title>400 Request Header Or Cookie Too Large</title></head>
+<body>
+<center><h1>400 Bad Request</h1></center>
+<center>Request Header Or Cookie Too Large</center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
+// headerTooLarge is the front end's answer to an over-long Dropbox-API-Arg: not Dropbox's
+// plain-text 400, but the proxy's HTML one, which the SDK still reports as auth.BadRequest.
+func headerTooLarge() *reply {
+	return &reply{status: http.StatusBadRequest, header: http.Header{"Content-Type": {"text/html"}}, body: []byte(nginxHeaderTooLarge)}
 }
 
 // apiError builds a JSON error reply ({"error_summary", "error"}) with the given status. The
@@ -143,19 +173,31 @@ func (u union) member(v any) error {
 }
 
 // decodeArg parses a route argument. Dropbox rejects malformed JSON and wrong types with a
-// 400 naming where the argument came from; unknown fields are tolerated, as newer SDKs send
-// fields older servers do not know.
-func decodeArg(route, where string, raw []byte, v any) *reply {
+// 400 naming where the argument came from. Unknown fields are tolerated unless the
+// StrictArgs switch is on, when they are the 400 Dropbox gives them; the argument structs
+// therefore name every field of the spec the SDK may send, used or not.
+func (c *call) decodeArg(where string, raw []byte, v any) *reply {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		raw = []byte("null")
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	err := json.Unmarshal(raw, v)
+	if err == nil && c.faults.StrictArgs {
+		// A second pass only to find unknown fields: Unmarshal alone sets the rules for
+		// what is valid JSON, trailing data included.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v)
+	}
+	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return badRequest(route, "%s: %s: expected %s, got %s", where, te.Field, te.Type, te.Value)
+			return badRequest(c.route, "%s: %s: expected %s, got %s", where, te.Field, te.Type, te.Value)
 		}
-		return badRequest(route, "%s: could not decode input as JSON", where)
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return badRequest(c.route, "%s: unknown field %s", where, field)
+		}
+		return badRequest(c.route, "%s: could not decode input as JSON", where)
 	}
 	return nil
 }

@@ -81,3 +81,29 @@ func BenchmarkMapAll10k(b *testing.B) {
 		l.MapAll(files)
 	}
 }
+
+// BenchmarkPreview100k previews an accountant's export folder of 100,000 documents (100
+// client folders of 500 UBL files and their PDFs) as `onfact-dropbox preview` does:
+// classify and map every file. One op is the whole folder.
+// Run with: go test -run '^$' -bench Preview100k -benchtime 1x -benchmem ./internal/layout/
+func BenchmarkPreview100k(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 100 {
+		sub := filepath.Join(dir, fmt.Sprintf("klant %03d", i))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		writeBenchCorpus(b, sub, 1000)
+	}
+	l := Layout{Structure: MustParseStructure(PresetYearType), Company: "Acme", Accountant: true}
+	b.ResetTimer()
+	for range b.N {
+		res, err := Preview(context.Background(), dir, l, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Mapped != 100_000 {
+			b.Fatalf("%d documents mapped, want 100,000", res.Mapped)
+		}
+	}
+}

@@ -32,8 +32,8 @@ type Result struct {
 // UBL invoice into a purchase invoice whose counterparty is the supplier.
 // Malformed, hostile or non-UBL XML counts as no UBL at all.
 //
-// The error is for I/O only (the file or its sibling unreadable, or not a
-// regular file); content never causes one. Classify is safe for concurrent
+// The error is for I/O only (the file unreadable, or not a regular file);
+// content never causes one, nor does a sibling that cannot be read. Classify is safe for concurrent
 // use and keeps no state: to classify a whole folder, ClassifyDir reads the
 // folder once and each UBL file once.
 func Classify(fsys fs.FS, name string) (Document, error) {
@@ -56,15 +56,16 @@ func Classify(fsys fs.FS, name string) (Document, error) {
 		stem := path.Join(path.Dir(name), stemOf(base))
 		for _, ext := range []string{".xml", ".XML"} {
 			si, err := fs.Lstat(fsys, stem+ext)
-			if errors.Is(err, fs.ErrNotExist) || (err == nil && !si.Mode().IsRegular()) {
-				continue // as in ClassifyDir, only a regular file is a sibling
+			if err != nil || !si.Mode().IsRegular() {
+				// As in ClassifyDir, only a regular file is a sibling. One that cannot
+				// be looked at (no permission, a name too long for the system) counts
+				// as none: the PDF is still classified by its name and sent, and the
+				// XML is reported on its own.
+				continue
 			}
-			var u *ublInfo
-			if err == nil {
-				u, err = readUBL(fsys, stem+ext)
-			}
+			u, err := readUBL(fsys, stem+ext)
 			if err != nil {
-				return Document{}, fmt.Errorf("classify %s: sibling: %w", name, err)
+				continue
 			}
 			sibling = u
 			break

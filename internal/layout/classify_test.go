@@ -7,10 +7,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onfact/onfact-dropbox/internal/winetest"
 )
 
 // fixedMtime is the modification time of every corpus file: noon keeps the
@@ -147,6 +150,16 @@ func TestClassifyCorpus(t *testing.T) {
 		"bad/Factuur 2026-03-15.xml": []byte(billionLaughs),
 		"bad/Factuur 2026-03-15.pdf": pdf,
 	}
+	// Win32 paths cannot make or open the names NTFS treats specially (CON is the console,
+	// trailing dots and spaces are stripped), and os.DirFS reads through them. Their
+	// classification is the same code everywhere and is checked where they can exist; the
+	// engine's Windows tests read such names from an export folder.
+	ntfsSpecial := []string{"odd/CON.pdf", "odd/con.xml", "odd/factuur 2026-03-15.", "odd/Offerte.pdf ", "odd/ Devis "}
+	if runtime.GOOS == "windows" {
+		for _, n := range ntfsSpecial {
+			delete(files, n)
+		}
+	}
 	writeCorpus(t, dir, files)
 	writeSparse(t, filepath.Join(dir, "bad", "garbage.xml"), `<?xml version="1.0"?><Invoice xmlns="`+nsInvoice+`">`, 50<<20)
 	writeCorpus(t, dir, map[string][]byte{"bad/garbage.pdf": pdf})
@@ -218,6 +231,11 @@ func TestClassifyCorpus(t *testing.T) {
 		"bad/garbage.pdf":            {Other, mt, SourceModTime, "", ""},
 		"bad/Factuur 2026-03-15.xml": {Invoice, "2026-03-15", SourceFileName, "", ""},
 		"bad/Factuur 2026-03-15.pdf": {Invoice, "2026-03-15", SourceFileName, "", ""},
+	}
+	if runtime.GOOS == "windows" {
+		for _, n := range ntfsSpecial {
+			delete(tests, n)
+		}
 	}
 
 	fsys := os.DirFS(dir)
@@ -319,6 +337,7 @@ func TestClassifyLinks(t *testing.T) {
 		"dirsib.xml/x":  []byte("x"),
 		"outside/o.xml": xml,
 	})
+	winetest.Skip(t, "Wine 8 makes no symbolic link that Windows programs see as one (no reparse point)")
 	if err := os.Symlink("real.xml", filepath.Join(dir, "linked.xml")); err != nil {
 		t.Fatal(err)
 	}

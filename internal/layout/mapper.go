@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Layout is the mapping configuration of one Dropbox connection.
@@ -272,11 +274,13 @@ func suffixed(plain, local string, n, c int) string {
 }
 
 // FoldKey returns a key equal for two paths exactly when Dropbox would see
-// them as the same path, as far as case goes: each character is replaced by
+// them as the same path. Dropbox treats the NFC and NFD spellings of a name
+// as one (macOS and some shares write NFD, Windows NFC) and ignores case
+// beyond ASCII, so the key is the NFC form with each character replaced by
 // the smallest member of its Unicode simple case-folding orbit (the
-// equivalence of strings.EqualFold), so "Factuur.PDF", "factuur.pdf" and
-// "FACTUUR.pdf" share a key. Unicode normalization (NFC/NFD) is not
-// applied: two spellings of "é" stay apart.
+// equivalence of strings.EqualFold): "Factuur.PDF", "factuur.pdf", and
+// "café.pdf" in NFC and in NFD share keys, so two local files that Dropbox
+// would see as one both get a path of their own.
 func FoldKey(p string) string {
 	ascii := true
 	for i := 0; i < len(p); i++ {
@@ -290,7 +294,7 @@ func FoldKey(p string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(p))
-	for _, r := range p {
+	for _, r := range norm.NFC.String(p) {
 		m := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			if f < m {
@@ -299,5 +303,7 @@ func FoldKey(p string) string {
 		}
 		b.WriteRune(m)
 	}
-	return b.String()
+	// Folding can leave a sequence that composes further (a folded base before a
+	// combining mark): normalize once more so equal paths get equal keys.
+	return norm.NFC.String(b.String())
 }

@@ -210,6 +210,8 @@ func TestFoldKey(t *testing.T) {
 		{"/K", "/\u212a"}, // Kelvin sign
 		{"/ς", "/Σ"},
 		{"/ß", "/ẞ"},
+		{"/caf\u00e9.pdf", "/cafe\u0301.pdf"}, // NFC and NFD
+		{"/CAF\u00c9.PDF", "/cafe\u0301.pdf"},
 	}
 	for _, p := range same {
 		if FoldKey(p[0]) != FoldKey(p[1]) {

@@ -75,8 +75,11 @@ func cleanRunes(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
-		case r == utf8.RuneError && size <= 1: // invalid UTF-8
-			b.WriteRune(replacement)
+		case r == utf8.RuneError && size <= 1:
+			// Not UTF-8: a name from an old share or program in Windows-1252 (Latin-1),
+			// "Factuur \xe9t\xe9.pdf". Read the byte as that, so the name in Dropbox is
+			// what the office sees, the same one every time.
+			b.WriteRune(fromCP1252(s[i-1]))
 		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
 			b.WriteByte(' ')
 		case badRune(r):
@@ -86,6 +89,20 @@ func cleanRunes(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// fromCP1252 is the character byte c stands for in Windows-1252 (ISO-8859-1 with
+// printable characters where it has C1 controls); c is 0x80 or more. A byte that
+// Windows-1252 leaves unassigned becomes the replacement.
+func fromCP1252(c byte) rune {
+	r := rune(c)
+	if c >= 0x80 && c < 0xA0 {
+		r = cp1252High[c-0x80]
+	}
+	if badRune(r) {
+		return replacement
+	}
+	return r
 }
 
 // forbiddenASCII are printable characters refused by Dropbox or Windows.

@@ -32,7 +32,7 @@ func TestSanitize(t *testing.T) {
 		{"trailing space and dot", " Acme NV. . ", false, "Acme NV", ""},
 		{"non-breaking spaces", "\u00a0Acme\u00a0", false, "Acme", ""},
 		{"emoji", "Café 😀 BV", false, "Café _ BV", ""},
-		{"invalid UTF-8", "Caf\xe9 BV", false, "Caf_ BV", ""},
+		{"invalid UTF-8 is read as Windows-1252", "Caf\xe9 BV \x80 \x81", false, "Café BV € _", ""},
 		{"BMP kept", "Ωmega €uro ñ 中文", false, "Ωmega €uro ñ 中文", ""},
 		{"reserved CON", "CON", false, "CON_", ""},
 		{"reserved con", "con", false, "con_", ""},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -34,6 +35,9 @@ type Options struct {
 	// Concurrency is the user's number of uploads at once per connection (0: the
 	// engine's); see SetConcurrency.
 	Concurrency int
+	// CheckEvery is the user's check schedule (config.Settings.CheckEvery; 0: the
+	// engine's); see SetCheckEvery.
+	CheckEvery time.Duration
 	// Bandwidth caps the uploads of all connections together, in bytes per second (0:
 	// no cap); see SetBandwidth.
 	Bandwidth int64
@@ -47,6 +51,10 @@ type Service struct {
 	opts   Options
 	Store  *store.Store
 	Engine *engine.Engine
+	// Reset is set when the state store was damaged and replaced by an empty one at Open
+	// (store.OpenOrReset); the caller tells the user once. The engine rebuilds the state
+	// from the folders and the Dropbox listings, sending nothing again.
+	Reset *store.Reset
 
 	// limiter is shared by every connection's client, so the bandwidth cap holds for all
 	// of them together.
@@ -55,20 +63,22 @@ type Service struct {
 	mu          sync.Mutex
 	commitLocks map[string]*sync.Mutex // by Dropbox account ID
 	concurrency int
+	checkEvery  time.Duration
 }
 
 // Open opens the state store (failing with store.ErrLocked if another instance has it) and
-// creates the engine.
+// creates the engine. A damaged store is set aside and replaced by an empty one; Reset
+// then says so.
 func Open(opts Options) (*Service, error) {
 	if opts.Tokens == nil {
 		return nil, errors.New("service: no token source")
 	}
-	st, err := store.Open(StorePath(opts.Dir))
+	st, reset, err := store.OpenOrReset(StorePath(opts.Dir))
 	if err != nil {
 		return nil, err
 	}
-	return &Service{opts: opts, Store: st, Engine: engine.New(st, opts.Engine), limiter: dropbox.NewLimiter(opts.Bandwidth),
-		commitLocks: map[string]*sync.Mutex{}, concurrency: opts.Concurrency}, nil
+	return &Service{opts: opts, Store: st, Reset: reset, Engine: engine.New(st, opts.Engine), limiter: dropbox.NewLimiter(opts.Bandwidth),
+		commitLocks: map[string]*sync.Mutex{}, concurrency: opts.Concurrency, checkEvery: opts.CheckEvery}, nil
 }
 
 // SetBandwidth changes the cap on uploads of all connections together, in bytes per
@@ -86,14 +96,24 @@ func (s *Service) SetConcurrency(n int) {
 	s.concurrency = n
 }
 
+// SetCheckEvery changes the check schedule (0: the engine's; below zero: never) for
+// connections built by Conn from now on: restart running ones to apply it.
+func (s *Service) SetCheckEvery(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkEvery = d
+}
+
 // Close closes the store; stop the connections first.
 func (s *Service) Close() error { return s.Store.Close() }
 
-// Conn builds the engine's view of a configured connection.
-func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
+// Layout is the layout the engine maps c's documents with: its structure, the language of
+// its folder names (Dutch when unset) and its company (the name when unset, as in settings
+// written before the company was always stored).
+func Layout(c config.Connection) (layout.Layout, error) {
 	st, err := layout.ParseStructure(c.Structure)
 	if err != nil {
-		return engine.Conn{}, fmt.Errorf("connection %s: %w", c.Name, err)
+		return layout.Layout{}, fmt.Errorf("connection %s: %w", c.Name, err)
 	}
 	lang := layout.Language(c.Language)
 	if lang == "" {
@@ -103,22 +123,33 @@ func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
 	if company == "" {
 		company = c.Name
 	}
+	return layout.Layout{Structure: st, Language: lang, Company: company, Accountant: c.Accountant}, nil
+}
+
+// Conn builds the engine's view of a configured connection.
+func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
+	l, err := Layout(c)
+	if err != nil {
+		return engine.Conn{}, err
+	}
 	ts, err := s.opts.Tokens(c.ID)
 	if err != nil {
 		return engine.Conn{}, fmt.Errorf("connection %s: %w", c.Name, err)
 	}
 	s.mu.Lock()
-	override := s.concurrency
+	override, checkEvery := s.concurrency, s.checkEvery
 	s.mu.Unlock()
 	concurrency := s.opts.Engine.Concurrency
 	if override > 0 {
 		concurrency = override
 	}
 	return engine.Conn{
-		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused, Concurrency: override,
-		Layout: layout.Layout{Structure: st, Language: lang, Company: company, Accountant: c.Accountant},
-		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(16, concurrency+4),
-			CommitLock: s.commitLock(c.AccountID), Limiter: s.limiter}),
+		ID: c.ID, Name: c.Name, Folder: c.Folder, Ignore: c.Ignore, Paused: c.Paused, Concurrency: override, CheckEvery: checkEvery,
+		Layout: l,
+		Remote: dropbox.New(ts, dropbox.Options{BaseURL: s.opts.APIURL, MaxConns: max(20, concurrency+4),
+			CommitLock: s.commitLock(c.AccountID), Limiter: s.limiter, Locale: string(l.Language),
+			// The status says "offline" at the first wait, not once a file's retries end.
+			OnWait: func(k dropbox.Kind, until time.Time) { s.Engine.Waiting(c.ID, k, until) }}),
 	}, nil
 }
 

@@ -55,7 +55,7 @@ func TestQueueAndRecords(t *testing.T) {
 	defer s2.Close()
 	c = s2.Conn("c1")
 	got, ok, err := c.File("a.pdf")
-	if !ok || err != nil || got.RemotePath != rec.RemotePath || !got.Same(3, now) || !got.SyncedAt.Equal(now) {
+	if !ok || err != nil || got.RemotePath != rec.RemotePath || got.Size != 3 || got.ModTime != now.UnixNano() || !got.SyncedAt.Equal(now) {
 		t.Fatalf("record %+v %v %v", got, ok, err)
 	}
 	if n, _ := c.QueueLen(); n != 1 {
@@ -105,5 +105,37 @@ func TestMetaAndLock(t *testing.T) {
 	}
 	if _, err := Open(p); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v", err)
+	}
+}
+
+// TestRetryStateAndCommits: a retry keeps the entry's Since and stores the backoff, and a
+// scan's findings queued in one Apply cost one commit.
+func TestRetryStateAndCommits(t *testing.T) {
+	s, _ := open(t)
+	c := s.Conn("c1")
+	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
+	before := s.Commits()
+	ups := []Update{{Path: "gone.pdf", Forget: true}}
+	for i := range 100 {
+		ups = append(ups, Update{Path: fmt.Sprintf("f%03d.pdf", i), Enqueue: now})
+	}
+	if err := c.Apply(ups...); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Commits() - before; n != 1 {
+		t.Fatalf("%d commits for one Apply, want 1", n)
+	}
+	later := now.Add(time.Minute)
+	retry := QueueItem{Since: later, Attempts: 3, LastError: "offline", NotBefore: later.Add(8 * time.Second)}
+	if err := c.Apply(Update{Path: "f007.pdf", Retry: &retry}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Queue()
+	if err != nil || len(q) != 100 {
+		t.Fatalf("queue: %d items, %v", len(q), err)
+	}
+	got := q[7]
+	if !got.Since.Equal(now) || got.Attempts != 3 || got.LastError != "offline" || !got.NotBefore.Equal(retry.NotBefore) {
+		t.Fatalf("retry state %+v", got)
 	}
 }

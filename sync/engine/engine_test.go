@@ -60,29 +60,27 @@ func (h *harness) reopenStore() {
 // write creates a file in the export folder, dated well in the past so it is settled.
 func (h *harness) write(rel, content string) {
 	h.t.Helper()
-	p := filepath.Join(h.dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(p, old, old); err != nil {
-		h.t.Fatal(err)
-	}
+	writeDoc(h.t, h.dir, rel, []byte(content), time.Now().Add(-time.Hour))
 }
 
 func (h *harness) conn(id string, company string) Conn {
 	return Conn{
 		ID: id, Name: "Test " + id, Folder: h.dir,
 		Layout: layout.Layout{Structure: layout.MustParseStructure(layout.PresetYearType), Company: company},
-		Remote: dropbox.New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token}), dropbox.Options{BaseURL: h.url}),
+		Remote: h.client(h.token),
 	}
 }
 
+// client is a Dropbox client of the emulator with a fixed token.
+func (h *harness) client(token string) *dropbox.Client {
+	return dropbox.New(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token}), dropbox.Options{BaseURL: h.url})
+}
+
+// testOptions are quick: test documents written live are a few bytes, not whole PDFs,
+// and are sent after a short IncompleteWait (TestHalfWrittenDocuments tests the waiting).
 func testOptions() Options {
-	return Options{Concurrency: 4, Settle: 50 * time.Millisecond, BatchIdle: 100 * time.Millisecond}
+	return Options{Concurrency: 4, Settle: 50 * time.Millisecond, BatchIdle: 100 * time.Millisecond,
+		IncompleteWait: 200 * time.Millisecond}
 }
 
 // runOnce runs a connection until its queue is empty (sync --once).
@@ -102,11 +100,12 @@ func (h *harness) runOnce(c Conn, opts Options) error {
 	}
 }
 
+// contentCallRoutes are the routes of the requests that carry file contents.
+var contentCallRoutes = []string{"files/upload", "files/upload_session/start", "files/upload_session/start_batch",
+	"files/upload_session/append_v2", "files/upload_session/append_batch"}
+
 // contentCalls counts the requests that carry file contents.
-func (h *harness) contentCalls() int {
-	return h.srv.Calls("files/upload", "files/upload_session/start", "files/upload_session/start_batch",
-		"files/upload_session/append_v2", "files/upload_session/append_batch")
-}
+func (h *harness) contentCalls() int { return h.srv.Calls(contentCallRoutes...) }
 
 // uploaded counts the files a connection has recorded as sent.
 func (h *harness) uploaded(id string) int {
@@ -116,7 +115,7 @@ func (h *harness) uploaded(id string) int {
 	}
 	n := 0
 	for _, a := range acts {
-		if a.Kind == ActUploaded {
+		if a.Kind == ActUploaded || a.Kind == ActIncomplete {
 			n++
 		}
 	}
@@ -148,16 +147,17 @@ func (h *harness) corpus(n int) map[string]string {
 	for i := 0; i < n; i++ {
 		num := fmt.Sprintf("F2025-%04d", i)
 		xml := fmt.Sprintf(ublInvoice, num, "2025-06-1"+fmt.Sprint(i%10), "Klant "+fmt.Sprint(i%3))
-		pdf := "%PDF-1.7 " + num
+		pdf := "%PDF-1.7 " + num + "\n%%EOF\n"
 		h.write("facturen/"+num+".xml", xml)
 		h.write("facturen/"+num+".pdf", pdf)
 		want["/Acme/2025/Facturen/"+num+".xml"] = hashOf(xml)
 		want["/Acme/2025/Facturen/"+num+".pdf"] = hashOf(pdf)
 	}
-	h.write("Offerte 2026-01-15 Peeters.pdf", "offerte")
-	want["/Acme/2026/Offertes/Offerte 2026-01-15 Peeters.pdf"] = hashOf("offerte")
-	h.write("creditnota 2026-02-01.pdf", "credit")
-	want["/Acme/2026/Creditnota's/creditnota 2026-02-01.pdf"] = hashOf("credit")
+	offerte, credit := "%PDF-1.7 offerte\n%%EOF\n", "%PDF-1.7 credit\n%%EOF\n"
+	h.write("Offerte 2026-01-15 Peeters.pdf", offerte)
+	want["/Acme/2026/Offertes/Offerte 2026-01-15 Peeters.pdf"] = hashOf(offerte)
+	h.write("creditnota 2026-02-01.pdf", credit)
+	want["/Acme/2026/Creditnota's/creditnota 2026-02-01.pdf"] = hashOf(credit)
 	for _, ign := range []string{"~$Factuur.docx", "download.crdownload", ".hidden.pdf", "Thumbs.db", "facturen/x.tmp"} {
 		h.write(ign, "ignore me")
 	}
@@ -228,7 +228,7 @@ func TestChangesWhileClosed(t *testing.T) {
 	os.Remove(filepath.Join(h.dir, "creditnota 2026-02-01.pdf")) // Dropbox keeps its copy
 	os.Rename(filepath.Join(h.dir, "facturen/F2025-0001.pdf"), filepath.Join(h.dir, "F2025-0001 kopie.pdf"))
 	// Away from its UBL sibling it is known only by its name: a number from 2025, no type.
-	want["/Acme/2025/Overige/F2025-0001 kopie.pdf"] = hashOf("%PDF-1.7 F2025-0001")
+	want["/Acme/2025/Overige/F2025-0001 kopie.pdf"] = hashOf("%PDF-1.7 F2025-0001\n%%EOF\n")
 
 	before := h.uploaded("c1")
 	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
@@ -286,9 +286,7 @@ func TestRefusedFileIsRecordedAndLeftAlone(t *testing.T) {
 	id, _ := cl.UploadContent(context.Background(), []byte("x"))
 	cl.Commit(context.Background(), []dropbox.Commit{{SessionID: id, Size: 1, Path: "/Acme/2026/Facturen/factuur 2026-03-01.pdf/inside"}})
 
-	if err := h.runOnce(c, testOptions()); err != nil {
-		t.Fatal(err)
-	}
+	wantProblems(t, h.runOnce(c, testOptions()), "factuur 2026-03-01.pdf")
 	rec, ok, _ := h.st.Conn("c1").File("factuur 2026-03-01.pdf")
 	if !ok || !strings.Contains(rec.Failure, "folder") {
 		t.Fatalf("record %+v", rec)
@@ -296,21 +294,32 @@ func TestRefusedFileIsRecordedAndLeftAlone(t *testing.T) {
 	if _, ok := h.remoteFiles()["/Acme/2026/Offertes/offerte 2026-03-02.pdf"]; !ok {
 		t.Fatal("the other file did not get through")
 	}
-	// Not retried until it changes.
+	// Not retried until it changes, and still named.
 	h.srv.ResetStats()
-	if err := h.runOnce(c, testOptions()); err != nil {
-		t.Fatal(err)
-	}
+	wantProblems(t, h.runOnce(c, testOptions()), "factuur 2026-03-01.pdf")
 	if n := h.contentCalls(); n != 0 {
 		t.Fatalf("refused file retried: %d content requests", n)
 	}
 	// Once it changes it is tried again (and refused again: the folder is still there).
 	h.write("factuur 2026-03-01.pdf", "a2")
-	if err := h.runOnce(c, testOptions()); err != nil {
-		t.Fatal(err)
-	}
+	wantProblems(t, h.runOnce(c, testOptions()), "factuur 2026-03-01.pdf")
 	if n := h.contentCalls(); n == 0 {
 		t.Fatal("changed refused file not tried again")
+	}
+}
+
+// wantProblems checks that a one-shot run ended naming exactly the documents paths as not
+// in Dropbox.
+func wantProblems(t *testing.T, err error, paths ...string) {
+	t.Helper()
+	var pe *ProblemsError
+	if !errors.As(err, &pe) || pe.Count != len(paths) {
+		t.Fatalf("run ended with %v, want %v named", err, paths)
+	}
+	for i, p := range paths {
+		if pe.Problems[i].Path != p || pe.Problems[i].Reason == "" {
+			t.Fatalf("problems %+v, want %v", pe.Problems, paths)
+		}
 	}
 }
 
@@ -320,7 +329,7 @@ func TestRevokedAndFullKeepTheQueue(t *testing.T) {
 		h.corpus(3)
 		h.srv.RevokeAccess(h.account, "")
 		err := h.runOnce(h.conn("c1", "Acme"), testOptions())
-		if !errors.Is(err, ErrNeedsReconnect) {
+		if !errors.Is(err, dropbox.ErrReconnect) {
 			t.Fatalf("err = %v", err)
 		}
 		if n, _ := h.st.Conn("c1").QueueLen(); n != 8 {
@@ -332,7 +341,7 @@ func TestRevokedAndFullKeepTheQueue(t *testing.T) {
 		h.corpus(3)
 		h.srv.SetQuota(h.account, 20)
 		err := h.runOnce(h.conn("c1", "Acme"), testOptions())
-		if !errors.Is(err, ErrDropboxFull) {
+		if !errors.Is(err, dropbox.ErrNoSpace) {
 			t.Fatalf("err = %v", err)
 		}
 		if n, _ := h.st.Conn("c1").QueueLen(); n == 0 {
@@ -382,7 +391,7 @@ func TestFaultStorm(t *testing.T) {
 // TestRateLimitStorm runs an initial copy against an account rate-limited far below what
 // the engine would send: it must slow down to Dropbox's pace, not fail.
 func TestRateLimitStorm(t *testing.T) {
-	h := newHarness(t, dropboxemu.Faults{RateLimit: 20, RateBurst: 4})
+	h := newHarness(t, dropboxemu.Faults{RateLimit: 20, RateBurst: 2})
 	want := h.corpus(40)
 	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
 		t.Fatal(err)
@@ -418,23 +427,30 @@ func TestTwoConnectionsOneFolder(t *testing.T) {
 	})
 }
 
-func TestCaseCollisionsKeepBoth(t *testing.T) {
-	h := newHarness(t, dropboxemu.Faults{})
-	h.write("a/Factuur 2026-03-01.pdf", "one")
-	h.write("b/FACTUUR 2026-03-01.PDF", "two")
-	if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
-		t.Fatal(err)
-	}
-	got := h.remoteFiles()
-	if len(got) != 2 {
-		t.Fatalf("%v", got)
-	}
-	hashes := map[string]bool{}
-	for _, hsh := range got {
-		hashes[hsh] = true
-	}
-	if !hashes[hashOf("one")] || !hashes[hashOf("two")] {
-		t.Fatalf("one overwrote the other: %v", got)
+// TestCollisionsKeepBoth: two local files that Dropbox would see as one path (case beyond
+// ASCII, NFC and NFD spellings of one name) both arrive, the second under a distinct name.
+func TestCollisionsKeepBoth(t *testing.T) {
+	for _, tt := range []struct{ name, a, b string }{
+		{"case", "a/Factuur 2026-03-01.pdf", "b/FACTUUR 2026-03-01.PDF"},
+		{"NFC and NFD", "factuur caf\u00e9 2026-03-01.pdf", "factuur cafe\u0301 2026-03-01.pdf"},
+		{"case and normalization", "a/factuur \u00e9t\u00e9 2026-03-01.pdf", "b/FACTUUR E\u0301TE\u0301 2026-03-01.pdf"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, dropboxemu.Faults{})
+			h.write(tt.a, "one")
+			h.write(tt.b, "two")
+			if err := h.runOnce(h.conn("c1", "Acme"), testOptions()); err != nil {
+				t.Fatal(err)
+			}
+			got := h.remoteFiles()
+			hashes := map[string]bool{}
+			for _, hsh := range got {
+				hashes[hsh] = true
+			}
+			if len(got) != 2 || !hashes[hashOf("one")] || !hashes[hashOf("two")] {
+				t.Fatalf("one overwrote the other: %v", got)
+			}
+		})
 	}
 }
 
@@ -509,6 +525,9 @@ func writeBigFile(t testing.TB, p string, size int) string {
 	rand.New(rand.NewSource(7)).Read(block)
 	for i := 0; i < size>>20; i++ {
 		block[0], block[1] = byte(i), byte(i>>8)
+		if i == size>>20-1 {
+			copy(block[len(block)-7:], "\n%%EOF\n") // a whole PDF, as far as its end goes
+		}
 		if _, err := f.Write(block); err != nil {
 			t.Fatal(err)
 		}

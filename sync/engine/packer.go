@@ -2,90 +2,114 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/onfact/onfact-dropbox/internal/dropbox"
 )
 
 // Packing bounds: a packer sends at most packFiles files or packBytes bytes per
-// UploadContents call, and waits at most packWait after the first file for more.
+// UploadContents call, and waits at most packWait after the first file for more. A pack
+// of packFiles usually fits one append_batch request (its entries travel in an 8 KiB
+// header), so a pack is about one request, and packers × packBytes bounds the memory of
+// the small files out with Dropbox.
 const (
-	packFiles = 256
-	packBytes = 16 << 20
+	packFiles = 64
+	packBytes = 4 << 20
 	packWait  = 20 * time.Millisecond
 )
 
-// packers is how many packers run beside the workers: enough to keep a few requests in
-// flight while the workers read and hash the next files.
-func packers(concurrency int) int { return max(2, concurrency/4) }
+// contentUploader sends the contents of many small files in closed upload sessions.
+type contentUploader interface {
+	UploadContents(ctx context.Context, datas [][]byte) ([]dropbox.UploadResult, error)
+}
 
-// packer gathers small files from the workers and uploads their contents together (a
-// start_batch and a few append_batch requests for a whole pack instead of one request per
-// file), then hands them to the committer. At real latencies this, not bandwidth, is what
-// bounds the initial copy of thousands of invoices.
+// packer gathers small files from the workers and uploads their contents together (an
+// append_batch request for a whole pack instead of one request per file), then hands them
+// to the committer. At real latencies this, not bandwidth, is what bounds the initial copy
+// of thousands of invoices. As many packers run as the connection's uploads at once, so
+// that many requests are in flight; they gather one at a time (gathering), so a pack takes
+// all that arrives while it gathers, and is not split thin between packers waiting for work.
 type packer struct {
-	r   *runner
-	in  <-chan prepared
-	out chan<- prepared
+	remote    contentUploader
+	now       func() time.Time
+	gathering *sync.Mutex
+	in        <-chan upload
+	commits   chan<- commit
+	decided   chan<- outcome
 }
 
 func (p packer) serve(ctx context.Context) error {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
-		var pack []prepared
-		select {
-		case <-ctx.Done():
+		p.gathering.Lock()
+		pack, ok := p.gather(ctx)
+		p.gathering.Unlock()
+		if !ok {
 			return nil
-		case first := <-p.in:
-			pack = append(pack, first)
 		}
-		size := len(pack[0].data)
-		timer.Reset(packWait)
-	gather:
-		for len(pack) < packFiles && size < packBytes {
-			select {
-			case <-ctx.Done():
+		commits, outcomes := p.upload(ctx, pack)
+		for _, c := range commits {
+			if !send(ctx, p.commits, c) {
 				return nil
-			case next := <-p.in:
-				pack = append(pack, next)
-				size += len(next.data)
-			case <-timer.C:
-				break gather
 			}
 		}
-		timer.Stop()
-		for _, done := range p.upload(ctx, pack) {
-			select {
-			case p.out <- done:
-			case <-ctx.Done():
+		for _, o := range outcomes {
+			if !send(ctx, p.decided, o) {
 				return nil
 			}
 		}
 	}
 }
 
-// upload sends a pack and returns each file either ready to commit or with its outcome.
-func (p packer) upload(ctx context.Context, pack []prepared) []prepared {
-	datas := make([]([]byte), len(pack))
-	for i, it := range pack {
-		datas[i] = it.data
+// gather waits for a first upload, then takes more until the pack is full, packWait has
+// passed, or an urgent document (one saved while the app runs) is in it, which goes at once.
+func (p packer) gather(ctx context.Context) ([]upload, bool) {
+	var pack []upload
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case first := <-p.in:
+		pack = append(pack, first)
 	}
-	res, err := p.r.c.Remote.UploadContents(ctx, datas)
-	w := worker{r: p.r}
-	out := make([]prepared, len(pack))
-	for i, it := range pack {
+	size := len(pack[0].data)
+	timer := time.NewTimer(packWait)
+	defer timer.Stop()
+	for !pack[len(pack)-1].urgent && len(pack) < packFiles && size < packBytes {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case next := <-p.in:
+			pack = append(pack, next)
+			size += len(next.data)
+		case <-timer.C:
+			return pack, true
+		}
+	}
+	return pack, true
+}
+
+// upload sends a pack: each file comes back ready to commit, or with its outcome.
+func (p packer) upload(ctx context.Context, pack []upload) (commits []commit, outcomes []outcome) {
+	datas := make([][]byte, len(pack))
+	for i, u := range pack {
+		datas[i] = u.data
+	}
+	res, err := p.remote.UploadContents(ctx, datas)
+	if ctx.Err() != nil {
+		return nil, nil // stopping: the files stay queued as they were
+	}
+	for i, u := range pack {
 		e := err
 		if e == nil {
 			e = res[i].Err
 		}
 		if e != nil {
-			out[i] = w.failed(it.path, it.attempts, it.rec, e)
+			outcomes = append(outcomes, failed(p.now(), u.job, u.rec, e))
 			continue
 		}
-		it.data = nil // the content is at Dropbox now; let it go
-		c := *it.commit
-		c.SessionID = res[i].SessionID
-		it.commit = &c
-		out[i] = it
+		c := u.commit // the content is at Dropbox now; the data is let go with the upload
+		c.c.SessionID = res[i].SessionID
+		commits = append(commits, c)
 	}
-	return out
+	return commits, outcomes
 }

@@ -4,370 +4,376 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/watcher"
 )
 
-// ErrNeedsReconnect ends a one-shot run whose Dropbox access was revoked.
-var ErrNeedsReconnect = errors.New("Dropbox access was revoked or has expired: connect this Dropbox again")
-
-// ErrDropboxFull ends a one-shot run that stopped on a full Dropbox.
-var ErrDropboxFull = errors.New("the Dropbox is full: free up space or upgrade, then sync again")
-
 // maxOnceAttempts is how often a one-shot run retries a file before leaving it queued for
 // the next run.
 const maxOnceAttempts = 5
 
-// fullRetry is how long a connection waits after Dropbox said it is full.
-const fullRetry = 15 * time.Minute
-
-// job is a queued file handed to a worker, with what the runner knows of it.
-type job struct {
-	path     string
-	attempts int
-}
-
-// entry is the runner's view of a queued file.
-type entry struct {
-	attempts  int
-	notBefore time.Time
-	size      int64
-}
-
-// runner runs one connection. serve's goroutine owns every field below the marked line;
-// workers and the committer only touch the shared ones above it.
+// runner runs one connection. Its goroutine (serve) owns every field below the marked
+// line; the stages get what they need when the pipeline starts and only share the fields
+// above it, which are safe for concurrent use.
 type runner struct {
-	e       *Engine
-	c       Conn
-	st      *store.Conn
-	fsys    fs.FS
-	cancel  context.CancelFunc
-	stopped chan struct{}
-	cmds    chan Command
-	owners  *owners
-	// remoteIndex is what Dropbox had at the start of the initial copy, by FoldKey. It is
-	// written before the workers start and only read after.
-	remoteIndex map[string]dropbox.File
-
-	watcher *watcher.Watcher // nil without Watch
-
-	// upstream counts files handed to workers that have not reached the committer yet:
-	// when it is zero the committer has everything there is and need not wait for more.
+	c      Conn
+	opts   Options
+	st     *store.Conn
+	hub    *hub
+	cancel context.CancelFunc
+	done   chan struct{} // closed once the runner is unregistered
+	ctl    *control
+	// unreachable is signalled (Engine.Waiting) when the client waits because Dropbox
+	// cannot be reached.
+	unreachable chan struct{}
+	owners      *owners
+	index       *remoteIndex
+	prog        progress
+	// upstream counts files handed to workers that have not reached the committer yet.
 	upstream atomic.Int64
 
-	progMu sync.Mutex
-	prog   map[string]int64 // bytes confirmed of large files in flight
-
 	// Owned by serve's goroutine.
-	queue       map[string]*entry
-	ready       []string
-	inFlight    map[string]bool
-	again       map[string]bool // changed while in flight: queue again when it comes back
-	status      Status
-	runStart    time.Time
-	bytesQueued int64
-	phase       State // StateStarting, StateScanning, StateIdle (running) or StateStopped
-	fatal       error // why serve returned, if it failed
-	problem     error // a failure that is neither offline nor a stop (e.g. listing refused)
-	paused      bool
-	blocked     State // StateNeedsReconnect or StateDropboxFull while stopped by Dropbox
-	holdUntil   time.Time
-	offline     bool
-	folderErr   error
-	gaveUp      int
+	facts
+	q            *queue
+	problems     *problems
+	room         *room
+	status       Status
+	watcher      *watcher.Watcher // nil without Watch
+	runStart     time.Time
+	needList     bool              // the initial copy waits for a listing of Dropbox
+	listing      <-chan listResult // the listing under way, nil if none
+	listAt       time.Time         // when a failed listing is tried again
+	listAttempts int
+	holdUntil    time.Time
+	indexed      bool   // owners and problems hold every record (see learn)
+	watchWarning string // why live watching is degraded, from the watcher
+	polling      bool   // changes are not reported here: the folder is scanned every PollInterval
+	synced       uint64 // "sync now" requests carried out
+	gaveUp       int
+	checking     <-chan checkResult // the check under way, nil if none
+	checkAt      time.Time          // when the next scheduled check is due
+	checks       uint64             // "check now" requests taken
+	checkAsked   bool               // a check was asked for and has not succeeded yet
+	checkFull    bool               // the asked check lists Dropbox in full
 }
 
 func newRunner(e *Engine, c Conn, cancel context.CancelFunc) *runner {
+	opts := e.opts
+	if c.CheckEvery != 0 {
+		opts.CheckEvery = c.CheckEvery
+	}
 	return &runner{
-		e: e, c: c, st: e.store.Conn(c.ID), fsys: os.DirFS(c.Folder), cancel: cancel,
-		stopped: make(chan struct{}), cmds: make(chan Command, 1),
-		owners: &owners{byKey: map[string]string{}}, prog: map[string]int64{},
-		queue: map[string]*entry{}, inFlight: map[string]bool{}, again: map[string]bool{},
-		status: Status{ID: c.ID, Name: c.Name}, paused: c.Paused,
+		c: c, opts: opts, st: e.store.Conn(c.ID), hub: e.hub, cancel: cancel,
+		done: make(chan struct{}), ctl: newControl(c.Paused), unreachable: make(chan struct{}, 1),
+		owners: &owners{byKey: map[string]string{}}, index: &remoteIndex{},
+		facts: facts{paused: c.Paused}, q: newQueue(), problems: newProblems(), room: newRoom(), status: Status{ID: c.ID, Name: c.Name},
 	}
 }
 
 func (r *runner) logf(format string, args ...any) {
-	r.e.opts.Logf(r.c.Name+": "+format, args...)
+	r.opts.Logf(r.c.Name+": "+format, args...)
 }
 
-// serve runs the connection until ctx ends; without Watch it returns once the queue is
-// empty.
+// serve runs the connection until ctx ends: it loads what the store holds, starts
+// watching, reconciles with the folder, starts the pipeline and runs the loop. Without
+// Watch it returns once the queue is empty.
 func (r *runner) serve(ctx context.Context) (err error) {
+	g, ctx := errgroup.WithContext(ctx)
 	defer func() {
-		r.phase, r.fatal = StateStopped, err
-		r.publish()
+		r.cancel()
+		if werr := g.Wait(); err == nil {
+			err = werr // a stage that crashed
+		}
 	}()
 	r.setPhase(StateStarting)
+	if err := r.load(); err != nil {
+		return err
+	}
+	if r.opts.Watch {
+		// Watch first, then scan: a change made after the watches are in place is
+		// reported, so nothing falls between the startup scan and live watching.
+		if err := r.watch(ctx, g); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	// Reconcile with the folder: whatever changed while the app was closed is queued.
+	r.setPhase(StateScanning)
+	if err := r.rescan(ctx, nil, false); err != nil {
+		return err
+	}
+	r.needList = !r.status.InitialCopyDone
+	r.setPhase(StateIdle)
+	return r.loop(ctx, g, r.startPipeline(ctx, g))
+}
 
+// load reads the connection's bookkeeping and its queue. Which local file holds which
+// Dropbox path is learnt from the records as the startup scan reads them (learn).
+func (r *runner) load() error {
 	meta, err := r.st.Meta()
 	if err != nil {
 		return err
 	}
 	r.status.InitialCopyDone, r.status.LastSync = meta.InitialCopyDone, meta.LastSync
+	cs, err := r.st.CheckState()
+	if err != nil {
+		return err
+	}
+	r.status.Check = cs.Last
+	if !cs.Since.IsZero() {
+		r.checkAt = cs.Since.Add(r.opts.CheckEvery)
+	}
+	r.checkAsked, r.checkFull = r.opts.CheckAtStart, r.opts.CheckFull
 	items, err := r.st.Queue()
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		r.queue[it.Path] = &entry{attempts: it.Attempts}
-		r.ready = append(r.ready, it.Path)
+	r.q.load(items, r.opts.Watch)
+	return nil
+}
+
+// learn learns from one record at start which Dropbox path its file holds, and whether it
+// is a problem.
+func (r *runner) learn(p string, rec store.FileRecord) {
+	if rec.RemotePath != "" && rec.Failure == "" {
+		r.owners.byKey[layout.FoldKey(rec.RemotePath)] = p
 	}
-	err = r.st.Files("", func(p string, rec store.FileRecord) error {
-		if rec.RemotePath != "" && rec.Failure == "" {
-			r.owners.byKey[layout.FoldKey(rec.RemotePath)] = p
-		}
-		return nil
-	})
+	r.problems.note(store.Update{Path: p, Record: &rec})
+}
+
+// watch starts the watcher and waits until its watches are in place.
+func (r *runner) watch(ctx context.Context, g *errgroup.Group) error {
+	// A document complete by its content (a PDF with its %%EOF) need not wait the whole
+	// settle time: a saved invoice goes out at once.
+	isComplete := func(rel string) bool {
+		ok, err := completeOnDisk(osPath(filepath.Join(r.c.Folder, filepath.FromSlash(rel))), rel)
+		return err == nil && ok
+	}
+	w, err := watcher.New(r.c.Folder, watcher.Options{Ignore: r.c.Ignore, SettleDelay: r.opts.Settle, Complete: isComplete})
 	if err != nil {
 		return err
 	}
-
-	// Watch first, then scan: a change made after the watches are in place is reported,
-	// so nothing falls between the startup scan and live watching.
-	var batches <-chan []string
-	var watchStatus <-chan struct{}
-	if r.e.opts.Watch {
-		w, err := watcher.New(r.c.Folder, watcher.Options{Ignore: r.c.Ignore, SettleDelay: r.e.opts.Settle})
-		if err != nil {
-			return err
-		}
-		wctx, wcancel := context.WithCancel(ctx)
-		wdone := make(chan struct{})
-		go func() {
-			defer close(wdone)
-			w.Serve(wctx) // problems are reported through Status, never returned
-		}()
-		defer func() { wcancel(); <-wdone }()
-		select {
-		case <-w.Ready():
-		case <-ctx.Done():
-			return nil
-		}
-		batches, watchStatus = w.Batches(), w.StatusChanged()
+	r.spawn(g, "watcher", func() error {
+		w.Serve(ctx) // problems are reported through Status, never returned
+		return nil
+	})
+	select {
+	case <-w.Ready():
 		r.watcher = w
+	case <-ctx.Done():
 	}
+	return nil
+}
 
-	// Reconcile with the folder: whatever changed while the app was closed is queued.
-	r.setPhase(StateScanning)
-	if err := r.rescan(ctx, ""); err != nil {
-		return err
-	}
-	if !meta.InitialCopyDone {
-		if err := r.listRemote(ctx); err != nil {
-			return err
-		}
-	}
-	r.setPhase(StateIdle)
+// spawn runs fn in g under guard.
+func (r *runner) spawn(g *errgroup.Group, what string, fn func() error) {
+	g.Go(func() error { return r.guard(what, fn) })
+}
 
-	g, gctx := errgroup.WithContext(ctx)
-	// Up to a batch of files may be out at once: results come back only after their
-	// commit, and the workers must keep uploading while the committer gathers a batch.
-	// Files waiting here hold nothing but their path.
-	jobs := make(chan job, r.e.opts.BatchSize)
-	concurrency := r.e.opts.Concurrency
+// liveWorkers is how many workers take only live jobs.
+const liveWorkers = 4
+
+// pipeline is the runner's end of the stages: jobs go in, recorded outcomes come out.
+type pipeline struct {
+	jobs    chan<- job
+	live    chan<- job // jobs saved while the app runs, which the workers take first
+	results <-chan []outcome
+}
+
+// startPipeline starts the workers, the packers and the committer, each with only what it
+// needs, connected by channels of typed values: job → upload → commit → outcome.
+func (r *runner) startPipeline(ctx context.Context, g *errgroup.Group) pipeline {
+	concurrency := r.opts.Concurrency
 	if r.c.Concurrency > 0 {
 		concurrency = r.c.Concurrency
 	}
-	prep := make(chan prepared, concurrency)
-	packIn := make(chan prepared, concurrency)
-	results := make(chan []result, 1)
+	// Up to a batch of files may be out at once: results come back only after their
+	// commit, and the workers must keep uploading while the committer gathers a batch.
+	// Files waiting here hold nothing but their path.
+	jobs := make(chan job, r.opts.BatchSize)
+	// Few: a live job waits only for a free worker, never behind a batch of backlog jobs.
+	live := make(chan job, concurrency)
+	uploads := make(chan upload, concurrency)
+	commits := make(chan commit, concurrency)
+	decided := make(chan outcome, concurrency)
+	results := make(chan []outcome, 1)
+
+	w := &worker{folder: r.c.Folder, fsys: folderFS(r.c.Folder), layout: r.c.Layout, settle: r.opts.Settle,
+		incompleteWait: r.opts.IncompleteWait, largeFile: r.opts.LargeFile, now: r.opts.Now, records: r.st, owners: r.owners, index: r.index,
+		remote: r.c.Remote, progress: r.prog.set, upstream: &r.upstream}
 	for range concurrency {
-		g.Go(func() error {
-			w := worker{r: r}
-			for {
-				select {
-				case <-gctx.Done():
-					return nil
-				case j := <-jobs:
-					p := w.prepare(gctx, j.path, j.attempts)
-					dst := prep
-					if p.needsUpload() {
-						dst = packIn
-					}
-					select {
-					case dst <- p:
-					case <-gctx.Done():
-						return nil
-					}
-				}
-			}
-		})
+		r.spawn(g, "upload worker", func() error { return w.serve(ctx, live, jobs, uploads, decided) })
 	}
-	for range packers(concurrency) {
-		g.Go(func() error { return packer{r: r, in: packIn, out: prep}.serve(gctx) })
+	// Behind a backlog every worker can be waiting for the packers, which wait for the
+	// committer, which waits for Dropbox's commit lock: a document saved now has workers
+	// of its own (a nil channel is never ready).
+	for range liveWorkers {
+		r.spawn(g, "live upload worker", func() error { return w.serve(ctx, live, nil, uploads, decided) })
 	}
-	g.Go(func() error { return committer{r: r, in: prep, out: results}.serve(gctx) })
-	defer func() {
-		r.cancel()
-		if werr := g.Wait(); err == nil {
-			err = werr
-		}
-	}()
-
-	rescan := time.NewTimer(r.rescanDelay())
-	defer rescan.Stop()
-	wake := time.NewTimer(time.Hour)
-	defer wake.Stop()
-	for {
-		next := r.dispatch(jobs)
-		if err := r.drainedCheck(); err != nil || (!r.e.opts.Watch && r.idle()) {
-			return err
-		}
-		r.publish()
-		if !next.IsZero() {
-			wake.Reset(max(time.Until(next), time.Millisecond))
-		}
-		select {
-		case <-gctx.Done():
-			return nil
-		case rs := <-results:
-			r.handle(rs)
-		case <-wake.C:
-		case paths := <-batches:
-			if err := r.rescanPaths(gctx, paths); err != nil {
-				return err
-			}
-		case <-watchStatus:
-			r.watchProblem()
-			rescan.Reset(r.rescanDelay())
-		case <-rescan.C:
-			if err := r.rescan(gctx, ""); err != nil {
-				return err
-			}
-			rescan.Reset(r.rescanDelay())
-		case cmd := <-r.cmds:
-			if err := r.command(gctx, cmd); err != nil {
-				return err
-			}
-		}
+	p := packer{remote: r.c.Remote, now: r.opts.Now, gathering: new(sync.Mutex), in: uploads, commits: commits, decided: decided}
+	for range concurrency {
+		r.spawn(g, "packer", func() error { return p.serve(ctx) })
 	}
+	c := committer{remote: r.c.Remote, st: r.st, batchSize: r.opts.BatchSize, idle: r.opts.BatchIdle,
+		now: r.opts.Now, logf: r.logf, upstream: &r.upstream, commits: commits, decided: decided, out: results}
+	r.spawn(g, "committer", func() error { return c.serve(ctx) })
+	return pipeline{jobs: jobs, live: live, results: results}
 }
 
-// rescanDelay is the periodic rescan interval with up to 10% jitter, so that connections
-// started together do not scan together forever; a missing folder is retried sooner, and
-// a degraded watcher leans on the rescan more.
-func (r *runner) rescanDelay() time.Duration {
-	if r.folderErr != nil {
-		return 30 * time.Second
-	}
-	if r.status.Warning != "" {
-		return time.Minute
-	}
-	d := r.e.opts.RescanInterval
-	return d - time.Duration(rand.Int64N(int64(d/10)+1))
+// rescan walks subs (nil: the whole folder) and, in one store transaction, queues what
+// changed, notes what cannot be read, and forgets the records of files that are gone
+// (Dropbox keeps its copies: deletions are not propagated). With retry, every file that is
+// not in Dropbox is tried again ("sync now").
+func (r *runner) rescan(ctx context.Context, subs []string, retry bool) error {
+	_, err := r.scan(ctx, subs, retry)
+	return err
 }
 
-// listRemote asks Dropbox once what is already there, so an initial copy does not send
-// again what a previous install sent.
-func (r *runner) listRemote(ctx context.Context) error {
-	for attempt := 1; ; attempt++ {
-		files, err := r.c.Remote.ListFiles(ctx, "")
+// scan is rescan, returning what it found changed. Each subtree is walked while its
+// records are read from the store beside it (readRecords), and the two, both in path
+// order, are merged as they come: neither all the files nor all the records are held.
+func (r *runner) scan(ctx context.Context, subs []string, retry bool) ([]localFile, error) {
+	var changed []localFile
+	var gone []string
+	var bad []unreadable
+	for _, sub := range subsOrAll(subs) {
+		next, stop := r.readRecords(sub)
+		m := newMerge(next, sub == "", retry)
+		err := walk(ctx, r.c.Folder, sub, r.c.Ignore, m.take)
+		var d found
 		if err == nil {
-			r.remoteIndex = make(map[string]dropbox.File, len(files))
-			for _, f := range files {
-				r.remoteIndex[layout.FoldKey(f.PathDisplay)] = f
-			}
-			r.offline, r.problem = false, nil
-			return nil
+			d = m.finish()
 		}
-		if ctx.Err() != nil {
-			return nil
+		if recErr := stop(); err == nil {
+			err = recErr
 		}
-		switch dropbox.KindOf(err) {
-		case dropbox.KindReconnect:
-			r.blocked = StateNeedsReconnect
-			r.publish()
-			if !r.e.opts.Watch {
-				return ErrNeedsReconnect
-			}
-			<-ctx.Done() // the app restarts the connection after a reconnect
-			return nil
-		case dropbox.KindTransient, dropbox.KindRateLimited:
-			r.offline = true
-		default:
-			r.problem = fmt.Errorf("list what Dropbox already has: %w", err)
+		switch {
+		case errors.Is(err, errFolderMissing):
+			r.folderErr = err
+			r.logf("%v", err)
+			return nil, nil
+		case err != nil && ctx.Err() != nil:
+			return nil, nil
+		case err != nil:
+			return nil, err
 		}
-		r.publish()
-		r.logf("list Dropbox: %v", err)
-		if !r.e.opts.Watch && attempt >= maxOnceAttempts {
-			return fmt.Errorf("list Dropbox: %w", err)
+		for _, u := range d.bad {
+			r.logf("cannot read %s: %v", u.path, u.err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(retryBackoff(attempt)):
+		if sub == "" && d.files == 0 && len(d.bad) == 0 && d.sent {
+			r.folderErr = errFolderEmpty
+			r.logf("%v", errFolderEmpty)
+			return nil, nil
 		}
-	}
-}
-
-// rescan walks sub ("" for everything) and queues what changed; records of files that are
-// gone are dropped (Dropbox keeps its copies: deletions are not propagated).
-func (r *runner) rescan(ctx context.Context, sub string) error {
-	files, err := walk(ctx, r.c.Folder, sub, r.c.Ignore, func(rel string, err error) {
-		r.logf("skip %s: %v", rel, err)
-	})
-	if errors.Is(err, errFolderMissing) {
-		r.folderErr = err
-		r.logf("%v", err)
-		return nil
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+		changed, gone, bad = append(changed, d.changed...), append(gone, d.gone...), append(bad, d.bad...)
 	}
 	r.folderErr = nil
-	records := map[string]store.FileRecord{}
-	prefix := ""
-	if sub != "" && sub != "." {
-		prefix = sub
+	notes, err := r.unreadable(bad)
+	if err != nil {
+		return nil, err
 	}
-	if err := r.st.Files(prefix, func(p string, rec store.FileRecord) error {
-		records[p] = rec
-		return nil
-	}); err != nil {
-		return err
-	}
-	changed, gone := diff(files, records, sub)
-	if len(gone) > 0 {
-		ups := make([]store.Update, len(gone))
-		for i, p := range gone {
-			ups[i] = store.Update{Path: p, Forget: true}
-		}
-		if err := r.st.Apply(ups...); err != nil {
-			return err
-		}
-	}
-	return r.enqueue(changed)
+	return changed, r.record(changed, gone, notes, subs != nil)
 }
 
-// rescanPaths rescans what the watcher reported: "." is everything, other paths are files
-// or folders whose state the scan decides (changed, new, gone).
-func (r *runner) rescanPaths(ctx context.Context, paths []string) error {
-	r.logf("changes reported: %v", paths)
-	for _, p := range paths {
-		if p == "." {
-			return r.rescan(ctx, "")
-		}
+// subsOrAll is subs, or the whole folder ("") for nil.
+func subsOrAll(subs []string) []string {
+	if subs == nil {
+		return []string{""}
 	}
-	for _, p := range paths {
-		if err := r.rescan(ctx, p); err != nil {
+	return subs
+}
+
+// recordsUnder hands keep the records of sub ("" for all: the file sub itself, or what lies
+// in the folder sub) in path order. The startup scan also learns from them which file holds
+// which Dropbox path (learn): one pass over 100,000 records, not two. It runs beside the
+// runner's goroutine (readRecords), which waits for it before it touches what learn wrote.
+func (r *runner) recordsUnder(sub string, keep func(known) error) error {
+	each := func(p string, rec store.FileRecord) error { return keep(knownOf(p, rec)) }
+	switch {
+	case sub == "" && !r.indexed:
+		if len(r.owners.byKey) == 0 {
+			// Sized at once: grown by doubling, the map of 100,000 Dropbox paths was a
+			// fifth of a restart's garbage.
+			n, err := r.st.FilesLen()
+			if err != nil {
+				return err
+			}
+			r.owners.byKey = make(map[string]string, n)
+		}
+		err := r.st.Files("", func(p string, rec store.FileRecord) error {
+			r.learn(p, rec)
+			return each(p, rec)
+		})
+		r.indexed = err == nil
+		return err
+	case sub == "":
+		return r.st.Files("", each)
+	}
+	if rec, ok, err := r.st.File(sub); err != nil {
+		return err
+	} else if ok {
+		if err := each(sub, rec); err != nil {
 			return err
 		}
 	}
+	return r.st.Files(sub+"/", each)
+}
+
+// unreadable turns what a scan could not read into the records that say so, leaving out
+// those already recorded as they are.
+func (r *runner) unreadable(bad []unreadable) ([]store.Update, error) {
+	var ups []store.Update
+	for _, u := range bad {
+		rec := store.FileRecord{Failure: readReason(u.err), Local: true, Dir: u.dir}
+		old, ok, err := r.st.File(u.path)
+		if err != nil {
+			return nil, err
+		}
+		if ok && old.Failure == rec.Failure {
+			continue
+		}
+		ups = append(ups, store.Update{Path: u.path, Record: &rec, Dequeue: true,
+			Activity: store.Activity{Time: r.opts.Now(), Kind: ActFailed, Path: u.path, Message: rec.Failure}})
+	}
+	return ups, nil
+}
+
+// record stores a scan's findings in one transaction, then in the runner's view.
+func (r *runner) record(changed []localFile, gone []string, notes []store.Update, live bool) error {
+	if len(changed) == 0 && len(gone) == 0 && len(notes) == 0 {
+		return nil
+	}
+	now := r.opts.Now()
+	ups := make([]store.Update, 0, len(changed)+len(gone)+len(notes))
+	for _, p := range gone {
+		ups = append(ups, store.Update{Path: p, Forget: true})
+	}
+	for _, f := range changed {
+		ups = append(ups, store.Update{Path: f.path, Enqueue: now})
+	}
+	ups = append(ups, notes...)
+	if err := r.st.Apply(ups...); err != nil {
+		return fmt.Errorf("queue %d files: %w", len(changed), err)
+	}
+	for _, u := range ups {
+		r.problems.note(u)
+	}
+	for _, u := range notes {
+		r.q.remove(u.Path)
+	}
+	if len(changed) > 0 && r.q.empty() {
+		r.runStart = now
+		r.status.Done, r.status.BytesDone = 0, 0
+	}
+	r.q.add(changed, live)
 	return nil
 }
 
@@ -376,7 +382,7 @@ func (r *runner) rescanPaths(ctx context.Context, paths []string) error {
 // to do, while the periodic rescan keeps changes flowing.
 func (r *runner) watchProblem() {
 	st := r.watcher.Status()
-	r.status.Warning = ""
+	r.watchWarning = ""
 	switch {
 	case st.Err == nil:
 		if errors.Is(r.folderErr, watcher.ErrRootGone) {
@@ -385,9 +391,33 @@ func (r *runner) watchProblem() {
 	case errors.Is(st.Err, watcher.ErrRootGone):
 		r.folderErr = st.Err
 	default:
-		r.status.Warning = explain(st.Err)
+		r.watchWarning = explain(st.Err)
 		r.logf("watching: %v", st.Err)
 	}
+}
+
+// missedAfter is how old a change found by a periodic rescan must be for the watcher to
+// have missed it, rather than still holding it back to settle.
+func (r *runner) missedAfter() time.Duration { return 3*r.opts.Settle + 5*time.Second }
+
+// noteMissed switches to polling once a periodic rescan finds changes the watcher did not
+// report: the folder is on a network drive, or a system that sends no events for it.
+func (r *runner) noteMissed(changed []localFile) {
+	if r.watcher == nil || r.polling || !missed(changed, r.opts.Now(), r.missedAfter()) {
+		return
+	}
+	r.polling = true
+	r.logf("changes were not reported by the system; checking the folder every %v", r.opts.PollInterval)
+}
+
+// missed reports a change older than after: one the watcher should have reported by now.
+func missed(changed []localFile, now time.Time, after time.Duration) bool {
+	for _, f := range changed {
+		if now.Sub(f.mtime) > after {
+			return true
+		}
+	}
+	return false
 }
 
 // explain gives the watcher's plain-language explanation of a problem when it has one.
@@ -399,265 +429,57 @@ func explain(err error) string {
 	return err.Error()
 }
 
-// enqueue records changed files in the store's queue, then in the runner's view of it.
-func (r *runner) enqueue(files []localFile) error {
-	if len(files) == 0 {
-		return nil
+// rescanDelay is the periodic rescan interval with up to 10% jitter, so that connections
+// started together do not scan together forever; a folder whose changes are not reported
+// is polled, a missing folder is retried sooner, and a degraded watcher leans on the
+// rescan more.
+func (r *runner) rescanDelay() time.Duration {
+	switch {
+	case r.polling:
+		return r.opts.PollInterval
+	case r.folderErr != nil:
+		return 30 * time.Second
+	case r.watchWarning != "":
+		return time.Minute
 	}
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = f.path
-	}
-	if err := r.st.Enqueue(r.e.opts.Now(), paths...); err != nil {
-		return fmt.Errorf("queue %d files: %w", len(files), err)
-	}
-	if len(r.queue) == 0 && len(r.inFlight) == 0 {
-		r.startRun()
-	}
-	for _, f := range files {
-		if e, ok := r.queue[f.path]; ok {
-			if r.inFlight[f.path] {
-				r.again[f.path] = true
-			}
-			e.notBefore = time.Time{}
-			r.bytesQueued += f.size - e.size
-			e.size = f.size
-			continue
-		}
-		r.queue[f.path] = &entry{size: f.size}
-		r.bytesQueued += f.size
-		r.ready = append(r.ready, f.path)
-	}
-	return nil
+	d := r.opts.RescanInterval
+	return d - time.Duration(rand.Int64N(int64(d/10)+1))
 }
 
-func (r *runner) startRun() {
-	r.runStart = r.e.opts.Now()
-	r.status.Done, r.status.BytesDone = 0, 0
-}
-
-// dispatch hands due files to the workers while they are free, and returns when the
-// earliest waiting file becomes due (zero if none waits).
-func (r *runner) dispatch(jobs chan<- job) (next time.Time) {
-	if r.paused || r.blocked == StateNeedsReconnect {
-		return time.Time{}
-	}
-	now := r.e.opts.Now()
-	if now.Before(r.holdUntil) {
-		return r.holdUntil
-	}
-	var later []string
-	i := 0
-	for ; i < len(r.ready); i++ {
-		p := r.ready[i]
-		e, ok := r.queue[p]
-		if !ok || r.inFlight[p] {
-			continue // done meanwhile, or already out
-		}
-		if now.Before(e.notBefore) {
-			later = append(later, p)
-			if next.IsZero() || e.notBefore.Before(next) {
-				next = e.notBefore
-			}
-			continue
-		}
-		sent := false
-		select {
-		case jobs <- job{path: p, attempts: e.attempts}:
-			sent = true
-			r.upstream.Add(1)
-		default:
-		}
-		if !sent {
-			break
-		}
-		r.inFlight[p] = true
-	}
-	r.ready = append(later, r.ready[i:]...)
-	return next
-}
-
-// handle applies the outcomes the committer recorded.
-func (r *runner) handle(rs []result) {
-	now := r.e.opts.Now()
-	for _, res := range rs {
-		delete(r.inFlight, res.path)
-		r.progMu.Lock()
-		delete(r.prog, res.path)
-		r.progMu.Unlock()
-		e := r.queue[res.path]
-		if e == nil {
-			continue
-		}
-		switch res.outcome {
-		case outDone:
-			delete(r.queue, res.path)
-			r.bytesQueued -= e.size
-			r.status.Done++
-			r.status.BytesDone += res.bytes
-			if res.failed {
-				r.status.Failed++
-			}
-			if res.uploaded {
-				r.offline = false
-			}
-		case outRetry:
-			e.attempts++
-			e.notBefore = res.retryAt
-			if k := dropbox.KindOf(res.err); k == dropbox.KindTransient || k == dropbox.KindRateLimited {
-				r.offline = true
-			}
-			if errors.Is(res.err, errFolderMissing) {
-				r.folderErr = res.err
-			}
-			r.logf("%s: %v (attempt %d)", res.path, res.err, e.attempts)
-			if !r.e.opts.Watch && e.attempts >= maxOnceAttempts {
-				delete(r.queue, res.path) // stays in the store for the next run
-				r.bytesQueued -= e.size
-				r.gaveUp++
-				continue
-			}
-			r.ready = append(r.ready, res.path)
-		case outChanged:
-			e.notBefore = res.retryAt
-			r.ready = append(r.ready, res.path)
-		case outStop:
-			r.ready = append(r.ready, res.path)
-			if errors.Is(res.err, dropbox.ErrReconnect) {
-				r.blocked = StateNeedsReconnect
-			} else {
-				r.blocked = StateDropboxFull
-				r.holdUntil = now.Add(fullRetry)
-			}
-			r.logf("%s: %v", res.path, res.err)
-		}
-		if r.again[res.path] {
-			delete(r.again, res.path)
-			if _, ok := r.queue[res.path]; !ok {
-				r.queue[res.path] = &entry{}
-				r.ready = append(r.ready, res.path)
-			}
-		}
-	}
-}
-
-// idle reports an empty queue with nothing in flight.
-func (r *runner) idle() bool { return len(r.queue) == 0 && len(r.inFlight) == 0 }
-
-// drainedCheck notes the end of a run (the first one completes the initial copy) and, for
-// one-shot runs, turns a stop by Dropbox into the run's error.
-func (r *runner) drainedCheck() error {
-	if !r.e.opts.Watch && len(r.inFlight) == 0 {
-		switch {
-		case r.blocked == StateNeedsReconnect:
-			return ErrNeedsReconnect
-		case r.blocked == StateDropboxFull:
-			return ErrDropboxFull
-		}
-	}
-	if !r.idle() || r.folderErr != nil {
-		return nil
-	}
-	if r.blocked == StateDropboxFull {
-		r.blocked = 0
-	}
-	now := r.e.opts.Now()
-	if r.status.LastSync.IsZero() || r.status.Done > 0 || !r.status.InitialCopyDone {
-		first := !r.status.InitialCopyDone
-		r.status.InitialCopyDone, r.status.LastSync = true, now
-		if err := r.st.SetMeta(store.Meta{InitialCopyDone: true, LastSync: now}); err != nil {
-			return err
-		}
-		if first {
-			r.remoteIndex = nil // workers are idle; the index is not needed again
-		}
-		r.status.Done, r.status.BytesDone = 0, 0
-	}
-	if !r.e.opts.Watch && r.gaveUp > 0 {
-		return fmt.Errorf("%d files could not be sent and stay queued for the next run", r.gaveUp)
-	}
-	return nil
-}
-
-// command carries out a user's order.
-func (r *runner) command(ctx context.Context, cmd Command) error {
-	switch cmd {
-	case CmdPause:
-		r.paused = true
-	case CmdResume:
-		r.paused = false
-	case CmdSyncNow, CmdRescan:
-		r.holdUntil = time.Time{}
-		if r.blocked == StateDropboxFull {
-			r.blocked = 0
-		}
-		for _, e := range r.queue {
-			e.notBefore = time.Time{}
-		}
-		return r.rescan(ctx, "")
-	}
-	return nil
-}
-
-// progress is called by workers as a large file's bytes are confirmed.
-func (r *runner) progress(path string, n int64) {
-	r.progMu.Lock()
-	r.prog[path] = n
-	r.progMu.Unlock()
-}
-
-// setPhase moves the runner through its life: starting, scanning, running (StateIdle),
-// stopped.
+// setPhase moves the runner through its life: starting, scanning, running (StateIdle).
 func (r *runner) setPhase(p State) {
 	r.phase = p
 	r.publish()
 }
 
-// state derives what the user sees from the runner's facts, most pressing first; detail
-// says why in plain English.
-func (r *runner) state() (State, string) {
-	switch {
-	case r.phase == StateStopped && r.fatal != nil:
-		return StateError, r.fatal.Error()
-	case r.phase == StateStopped || r.phase == StateStarting:
-		return r.phase, ""
-	case r.paused:
-		return StatePaused, ""
-	case r.blocked == StateNeedsReconnect:
-		return StateNeedsReconnect, ErrNeedsReconnect.Error()
-	case r.blocked == StateDropboxFull:
-		return StateDropboxFull, ErrDropboxFull.Error()
-	case r.folderErr != nil:
-		return StateFolderMissing, r.folderErr.Error()
-	case r.problem != nil:
-		return StateError, r.problem.Error()
-	case r.phase == StateScanning:
-		return StateScanning, ""
-	case r.offline && len(r.queue) > 0:
-		return StateOffline, "Dropbox cannot be reached; retrying by itself"
-	case len(r.queue) > 0 || len(r.inFlight) > 0:
-		return StateUploading, ""
-	}
-	return StateIdle, ""
+// stopped publishes the runner's end, and why if it failed.
+func (r *runner) stopped(err error) {
+	r.phase, r.fatal = StateStopped, err
+	r.publish()
 }
 
 // publish sends the current status to subscribers.
 func (r *runner) publish() {
 	s := &r.status
-	s.State, s.Detail = r.state()
-	s.Queued = len(r.queue)
-	s.Total = s.Done + len(r.queue)
-	r.progMu.Lock()
-	var inflight int64
-	for _, n := range r.prog {
-		inflight += n
+	f := r.facts
+	f.listing, f.queued, f.inFlight, f.full = r.needList, len(r.q.entries), len(r.q.inFlight), r.full()
+	s.State, s.Detail = f.state()
+	s.Queued = len(r.q.entries)
+	s.Total = s.Done + s.Queued
+	s.BytesTotal = s.BytesDone + r.q.bytes
+	s.Failed, s.Problems = r.problems.count(), r.problems.list()
+	s.Checking = r.checking != nil
+	s.Warning = r.watchWarning
+	if r.polling {
+		s.Warning = fmt.Sprintf("changes in this folder are not reported by the system (a network drive?), "+
+			"so it is checked every %v", r.opts.PollInterval)
 	}
-	r.progMu.Unlock()
-	s.BytesTotal = s.BytesDone + r.bytesQueued
 	s.ETA = 0
-	if done := s.BytesDone + inflight; done > 0 && !r.runStart.IsZero() && s.BytesTotal > done {
-		elapsed := r.e.opts.Now().Sub(r.runStart)
-		s.ETA = time.Duration(float64(elapsed) * float64(s.BytesTotal-done) / float64(done)).Round(time.Second)
+	if !r.runStart.IsZero() {
+		s.ETA = eta(r.opts.Now().Sub(r.runStart), s.BytesDone+r.prog.sum(), s.BytesTotal)
 	}
-	r.e.hub.publish(*s)
+	r.hub.publish(*s)
 }
+
+// isStop reports whether Dropbox holds the connection for the reason target.
+func (r *runner) isStop(target error) bool { return errors.Is(r.stop, target) }

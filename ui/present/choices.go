@@ -2,10 +2,8 @@ package present
 
 import (
 	"errors"
-	"io"
-	"io/fs"
-	"os"
 
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
@@ -93,29 +91,38 @@ func StructureProblem(err error) string {
 	return i18n.T(key, "Detail", se.Detail)
 }
 
-// FolderProblem says in plain words why dir cannot be the export folder ("" if it can).
-// Unlike the rest of this package it looks at the disk: whether dir exists, is a folder
-// and can be read.
+// FolderProblem says in plain words why dir cannot be the export folder ("" if it can),
+// as app.CheckFolder finds it. Unlike the rest of this package it looks at the disk.
 func FolderProblem(dir string) string {
-	if dir == "" {
-		return i18n.T("folder.err.empty")
-	}
-	info, err := os.Stat(dir)
+	_, err := app.CheckFolder(dir)
+	return ChoiceProblem(err, "")
+}
+
+// ChoiceProblem says in plain words what the app's checks of a connection's choices
+// (app.Validate, app.CheckName, app.CheckFolder, app.CheckStructure) refused: "" for nil,
+// and for an error that is not about a choice (then the caller says it its own way). name
+// is the name as the user typed it, for "already taken".
+func ChoiceProblem(err error, name string) string {
+	var se *layout.StructureError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case err == nil:
+		return ""
+	case errors.Is(err, app.ErrNoName):
+		return i18n.T("wizard.name.empty")
+	case errors.Is(err, app.ErrNameTaken):
+		return i18n.T("wizard.name.taken", "Name", name)
+	case errors.Is(err, app.ErrNameControl):
+		return i18n.T("wizard.name.empty")
+	case errors.Is(err, app.ErrNoFolder):
+		return i18n.T("folder.err.empty")
+	case errors.Is(err, app.ErrFolderMissing):
 		return i18n.T("folder.err.missing")
-	case err != nil:
-		return i18n.T("folder.err.unreadable")
-	case !info.IsDir():
+	case errors.Is(err, app.ErrNotAFolder):
 		return i18n.T("folder.err.file")
-	}
-	f, err := os.Open(dir)
-	if err == nil {
-		_, err = f.ReadDir(1)
-		f.Close()
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	case errors.Is(err, app.ErrFolderUnusable):
 		return i18n.T("folder.err.unreadable")
+	case errors.As(err, &se):
+		return StructureProblem(err)
 	}
 	return ""
 }

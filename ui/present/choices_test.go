@@ -1,10 +1,15 @@
 package present
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/onfact/onfact-dropbox/internal/app"
+	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
@@ -54,6 +59,32 @@ func TestFolderProblem(t *testing.T) {
 	} {
 		if got := FolderProblem(in); got != want {
 			t.Errorf("FolderProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestChoiceProblem: each of the app's refusals of a choice is said in words; anything
+// else is left to the caller.
+func TestChoiceProblem(t *testing.T) {
+	i18n.SetLanguage("nl")
+	defer i18n.SetLanguage("")
+	kept := []config.Connection{{ID: "a", Name: "Acme onFact"}}
+	_, taken := app.CheckName(kept, "", " acme ONFACT ")
+	_, missing := app.CheckFolder(filepath.Join(t.TempDir(), "weg"))
+	_, _, structure := app.CheckStructure("/{year}/{company}")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{app.ErrNoName, "Vul een naam in voor de koppeling."},
+		{fmt.Errorf("edit: %w", taken), `Er is al een koppeling met de naam "acme ONFACT". Kies een andere naam.`},
+		{missing, "Deze map bestaat niet."},
+		{structure, "De eerste map moet {company} zijn"},
+		{errors.New("config.json kan niet geschreven worden"), ""},
+	} {
+		if got := ChoiceProblem(tc.err, "acme ONFACT"); !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

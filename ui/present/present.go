@@ -1,16 +1,15 @@
 // Package present turns the engine's status snapshots and activity entries into the words
-// and the icon kind the tray and the main window show, and offers the choices of a
-// connection (choices.go). It imports no GUI toolkit: every function is pure (the clock is a
-// parameter) except FolderProblem, which looks at the disk, so it is table-tested without a
-// display.
+// and the icon kinds the tray and the main window show (a connection's card: card.go; the
+// last check of Dropbox too; the activity feed: feed.go), and offers the choices of a
+// connection (choices.go). It imports no GUI toolkit: every function is pure (the clock is
+// a parameter) except FolderProblem, which looks at the disk, so it is table-tested without
+// a display.
 package present
 
 import (
-	"path"
 	"strings"
 	"time"
 
-	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
@@ -43,6 +42,9 @@ type Tray struct {
 	// Tooltip is the product name, the summary and, with several connections, one line per
 	// connection.
 	Tooltip string
+	// Repaired is "Laatste controle: 3 documenten opnieuw verzonden" while the last check of
+	// some connection sent documents again ("" otherwise); Status and Tooltip include it.
+	Repaired string
 	// Paused reports whether the menu offers Resume instead of Pause.
 	Paused bool
 	// Empty reports that no Dropbox is linked yet.
@@ -51,7 +53,7 @@ type Tray struct {
 
 // attentionOrder ranks the problems: the first one found in this order is the status line.
 var attentionOrder = []engine.State{engine.StateNeedsReconnect, engine.StateFolderMissing,
-	engine.StateDropboxFull, engine.StateError}
+	engine.StateDropboxFull, engine.StateRefused, engine.StateError}
 
 // TrayView summarizes every connection's status for the tray. paused is the app's "all
 // paused" flag (app.App.Paused); a snapshot where every connection is paused counts too.
@@ -70,12 +72,30 @@ func TrayView(st []engine.Status, paused bool) Tray {
 	v := Tray{Paused: paused || allPaused}
 	v.Kind, v.Status = summary(st, v.Paused)
 	v.Tooltip = title + "\n" + v.Status
+	if v.Repaired = repairedLine(st); v.Repaired != "" {
+		v.Status += " · " + v.Repaired
+		v.Tooltip += "\n" + v.Repaired
+	}
 	if len(st) > 1 {
 		for _, s := range st {
 			v.Tooltip += "\n" + s.Name + ": " + StateText(s)
 		}
 	}
 	return v
+}
+
+// repairedLine counts the documents the last check of each connection sent again.
+func repairedLine(st []engine.Status) string {
+	n := 0
+	for _, s := range st {
+		if s.Check != nil {
+			n += s.Check.Repaired
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return i18n.N("tray.status.repaired", n)
 }
 
 func summary(st []engine.Status, paused bool) (Kind, string) {
@@ -130,6 +150,8 @@ func problemLine(s engine.Status) string {
 		return i18n.T("tray.status.full", "Name", s.Name)
 	case engine.StateFolderMissing:
 		return i18n.T("tray.status.folder", "Name", s.Name)
+	case engine.StateRefused:
+		return i18n.T("tray.status.refused", "Name", s.Name)
 	}
 	return i18n.T("tray.status.error", "Name", s.Name)
 }
@@ -145,6 +167,7 @@ var stateKeys = map[engine.State]string{
 	engine.StateNeedsReconnect: "state.reconnect",
 	engine.StateDropboxFull:    "state.full",
 	engine.StateFolderMissing:  "state.folder",
+	engine.StateRefused:        "state.refused",
 	engine.StateStopped:        "state.stopped",
 }
 
@@ -152,6 +175,9 @@ var stateKeys = map[engine.State]string{
 func StateText(s engine.Status) string {
 	if s.State == engine.StateUploading && s.Total > 0 {
 		return i18n.N("state.uploading.progress", s.Total, "Done", s.Done)
+	}
+	if s.State == engine.StateIdle && s.Failed > 0 {
+		return i18n.N("state.idle.problems", s.Failed) // never "everything is in sync" then
 	}
 	if key, ok := stateKeys[s.State]; ok {
 		return i18n.T(key)
@@ -229,38 +255,6 @@ func Remaining(d time.Duration) string {
 	return i18n.N("eta.hours", int((d+time.Hour/2)/time.Hour))
 }
 
-// Entry is one activity line in words.
-type Entry struct {
-	Text string
-	// When is Relative to the clock given to ActivityEntry.
-	When string
-	// Problem reports an entry the "only problems" filter keeps.
-	Problem bool
-}
-
-// ActivityEntry describes one activity entry of a connection as of now.
-func ActivityEntry(a store.Activity, now time.Time) Entry {
-	file := path.Base(strings.ReplaceAll(a.Path, "\\", "/"))
-	folder := path.Dir(a.RemotePath)
-	e := Entry{When: Relative(a.Time, now)}
-	switch a.Kind {
-	case engine.ActUploaded:
-		e.Text = i18n.T("activity.uploaded", "File", file, "Folder", folder)
-	case engine.ActExisting:
-		e.Text = i18n.T("activity.existing", "File", file, "Folder", folder)
-	case engine.ActFailed:
-		e.Problem = true
-		if a.Message == "" {
-			e.Text = i18n.T("activity.failed", "File", file)
-		} else {
-			e.Text = i18n.T("activity.failed.reason", "File", file, "Reason", a.Message)
-		}
-	default:
-		e.Text = file + ": " + a.Kind
-	}
-	return e
-}
-
 // Notification is a desktop notification.
 type Notification struct {
 	Title, Body string
@@ -286,9 +280,15 @@ func Notifications(old, cur []engine.Status) []Notification {
 				out = append(out, Notification{i18n.T("notify.full.title", "Name", s.Name), i18n.T("notify.full.body")})
 			case engine.StateFolderMissing:
 				out = append(out, Notification{i18n.T("notify.folder.title", "Name", s.Name), i18n.T("notify.folder.body")})
+			case engine.StateRefused:
+				out = append(out, Notification{i18n.T("notify.refused.title", "Name", s.Name), i18n.T("notify.refused.body", "Message", s.Detail)})
 			}
 		}
-		if had && !p.InitialCopyDone && s.InitialCopyDone {
+		switch {
+		case !had || p.InitialCopyDone || !s.InitialCopyDone:
+		case s.Failed > 0: // never "all documents are in Dropbox" while some are not
+			out = append(out, Notification{i18n.N("notify.copied.problems.title", s.Failed, "Name", s.Name), i18n.T("notify.copied.problems.body")})
+		default:
 			out = append(out, Notification{i18n.T("notify.copied.title", "Name", s.Name), i18n.T("notify.copied.body")})
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 )
@@ -29,14 +28,14 @@ func TestTrayViewDutch(t *testing.T) {
 		line   string
 	}{
 		{"none", nil, false, KindAttention, "Nog geen Dropbox gekoppeld"},
-		{"idle", []engine.Status{st("Acme", engine.StateIdle)}, false, KindSynced, "Alles gesynchroniseerd"},
+		{"idle", []engine.Status{st("Acme", engine.StateIdle)}, false, KindSynced, "Alles staat veilig in Dropbox"},
 		{"uploading", []engine.Status{uploading, st("Beta", engine.StateIdle)}, false, KindSyncing, "12 van 340 documenten verzonden"},
 		{"uploading without total", []engine.Status{st("Acme", engine.StateUploading)}, false, KindSyncing, "Bezig met nakijken van je documenten"},
 		{"scanning", []engine.Status{st("Acme", engine.StateScanning)}, false, KindSyncing, "Bezig met nakijken van je documenten"},
 		{"starting", []engine.Status{st("Acme", engine.StateStarting)}, false, KindSyncing, "Bezig met starten"},
 		{"paused flag", []engine.Status{st("Acme", engine.StateIdle)}, true, KindPaused, "Gepauzeerd"},
 		{"all paused", []engine.Status{st("Acme", engine.StatePaused)}, false, KindPaused, "Gepauzeerd"},
-		{"one of two paused", []engine.Status{st("Acme", engine.StatePaused), st("Beta", engine.StateIdle)}, false, KindSynced, "Alles gesynchroniseerd"},
+		{"one of two paused", []engine.Status{st("Acme", engine.StatePaused), st("Beta", engine.StateIdle)}, false, KindSynced, "Alles staat veilig in Dropbox"},
 		{"offline", []engine.Status{st("Acme", engine.StateOffline)}, false, KindAttention, "Geen verbinding met Dropbox – opnieuw proberen gaat vanzelf"},
 		{"reconnect", []engine.Status{st("Acme", engine.StateIdle), st("Beta", engine.StateNeedsReconnect)}, false, KindAttention, "Dropbox Beta moet opnieuw gekoppeld worden"},
 		{"reconnect while paused", []engine.Status{st("Beta", engine.StateNeedsReconnect)}, true, KindAttention, "Dropbox Beta moet opnieuw gekoppeld worden"},
@@ -79,10 +78,10 @@ func TestTrayViewOtherLanguages(t *testing.T) {
 		in   engine.Status
 		line string
 	}{
-		{"fr", st("Acme", engine.StateIdle), "Tout est synchronisé"},
+		{"fr", st("Acme", engine.StateIdle), "Tout est en sécurité dans Dropbox"},
 		{"fr", uploading, "12 documents sur 340 envoyés"},
 		{"fr", st("Acme", engine.StateNeedsReconnect), "La Dropbox Acme doit être liée à nouveau"},
-		{"en", st("Acme", engine.StateIdle), "Everything is in sync"},
+		{"en", st("Acme", engine.StateIdle), "Everything is safe in Dropbox"},
 		{"en", uploading, "12 of 340 documents sent"},
 		{"en", st("Acme", engine.StateFolderMissing), "The export folder of Acme was not found"},
 	} {
@@ -107,6 +106,7 @@ func TestStateTextEveryState(t *testing.T) {
 		engine.StateNeedsReconnect: "Moet opnieuw gekoppeld worden",
 		engine.StateDropboxFull:    "Dropbox is vol – maak ruimte vrij",
 		engine.StateFolderMissing:  "De exportmap is niet gevonden",
+		engine.StateRefused:        "Dropbox weigert deze koppeling voorlopig",
 		engine.StateError:          "Er ging iets mis",
 		engine.StateStopped:        "Gestopt",
 	}
@@ -116,6 +116,10 @@ func TestStateTextEveryState(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, want[s])
 			}
 		})
+	}
+	// Up to date is never "everything" while a document is not in Dropbox.
+	if got := StateText(engine.Status{State: engine.StateIdle, Failed: 2}); got != "Bijgewerkt, behalve 2 documenten die niet in Dropbox staan" {
+		t.Fatalf("idle with problems: %q", got)
 	}
 }
 
@@ -183,29 +187,9 @@ func TestRemaining(t *testing.T) {
 	}
 }
 
-func TestActivityEntry(t *testing.T) {
-	i18n.SetLanguage("nl")
-	at := now.Add(-5 * time.Minute)
-	for _, tc := range []struct {
-		in      store.Activity
-		text    string
-		problem bool
-	}{
-		{store.Activity{Time: at, Kind: engine.ActUploaded, Path: "2026/F2026-0042.pdf", RemotePath: "/Acme/2026/Facturen/F2026-0042.pdf"},
-			"F2026-0042.pdf verzonden naar /Acme/2026/Facturen", false},
-		{store.Activity{Time: at, Kind: engine.ActExisting, Path: "F2026-0001.xml", RemotePath: "/Acme/2026/Facturen/F2026-0001.xml"},
-			"F2026-0001.xml stond al in Dropbox, in /Acme/2026/Facturen", false},
-		{store.Activity{Time: at, Kind: engine.ActFailed, Path: "bad:name.pdf", Message: "de naam bevat een teken dat Dropbox niet toelaat"},
-			"bad:name.pdf geweigerd: de naam bevat een teken dat Dropbox niet toelaat", true},
-		{store.Activity{Time: at, Kind: engine.ActFailed, Path: `sub\x.pdf`}, "x.pdf geweigerd door Dropbox", true},
-	} {
-		t.Run(tc.text, func(t *testing.T) {
-			e := ActivityEntry(tc.in, now)
-			if e.Text != tc.text || e.Problem != tc.problem || e.When != "5 minuten geleden" {
-				t.Fatalf("got %+v", e)
-			}
-		})
-	}
+func withFailed(s engine.Status, n int) engine.Status {
+	s.Failed = n
+	return s
 }
 
 func TestNotifications(t *testing.T) {
@@ -240,6 +224,8 @@ func TestNotifications(t *testing.T) {
 		{"folder gone", []engine.Status{idle}, []engine.Status{st("Acme", engine.StateFolderMissing)}, []string{"De exportmap van Acme is niet gevonden"}},
 		{"error is quiet", []engine.Status{idle}, []engine.Status{st("Acme", engine.StateError)}, nil},
 		{"first copy done", []engine.Status{copying}, []engine.Status{copied}, []string{"Alle documenten staan in Dropbox Acme"}},
+		{"first copy done but for two", []engine.Status{copying}, []engine.Status{withFailed(copied, 2)}, []string{"De eerste kopie naar Dropbox Acme is klaar, behalve 2 documenten"}},
+		{"refused", []engine.Status{idle}, []engine.Status{st("Acme", engine.StateRefused)}, []string{"Dropbox weigert Acme voorlopig"}},
 		{"copy done at start is quiet", nil, []engine.Status{copied}, nil},
 		{"other connections", []engine.Status{idle}, []engine.Status{idle, st("Beta", engine.StateDropboxFull)}, []string{"Dropbox Beta is vol"}},
 	} {

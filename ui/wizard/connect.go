@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"path/filepath"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 	"github.com/onfact/onfact-dropbox/ui/present"
@@ -33,7 +32,7 @@ func (w *wizard) setConnect(objs ...fyne.CanvasObject) {
 // enterConnect shows the start of the connect step, or why connecting is impossible.
 func (w *wizard) enterConnect() {
 	w.stopFlow()
-	if _, err := w.ctl.Auth(); err != nil {
+	if err := w.ctl.Connector().Ready(); err != nil {
 		l := wrapped(plainError(err))
 		l.Importance = widget.DangerImportance
 		w.setConnect(l)
@@ -48,40 +47,28 @@ func (w *wizard) enterConnect() {
 	)
 }
 
-// options are the connect options: the UI's language, and on a reconnect the account.
+// options are the connect options: the UI's language (the use case adds the account on a
+// reconnect).
 func (w *wizard) options() auth.Options {
 	o := auth.Options{Language: i18n.Language()}
-	if w.reconnect != nil {
-		o.ExpectedAccountID = w.reconnect.AccountID
-	}
 	tuneOptions(&o)
 	return o
 }
 
-// authConfig checks that connecting is possible at all: an app key, and a usable keychain
-// (checked before the browser, so the user does not sign in for nothing).
-func (w *wizard) authConfig() (auth.Config, bool) {
-	cfg, err := w.ctl.Auth()
-	if err == nil {
-		if k, ok := w.ctl.Tokens().(interface{ Check() error }); ok {
-			err = k.Check()
-		}
+// reconnectID is the ID of the connection being reconnected, "" when adding one.
+func (w *wizard) reconnectID() string {
+	if w.reconnect == nil {
+		return ""
 	}
-	if err != nil {
-		w.setMsg(plainError(err))
-		return auth.Config{}, false
-	}
-	return cfg, true
+	return w.reconnect.ID
 }
 
 // startBrowser starts the browser connect: a listener for Dropbox's answer, the browser on
 // the authorize page, and a wait in the background.
 func (w *wizard) startBrowser() {
-	cfg, ok := w.beginFlow()
-	if !ok {
-		return
-	}
-	f, err := cfg.Listen(w.options())
+	w.beginFlow()
+	conn := w.ctl.Connector()
+	f, err := conn.Listen(w.reconnectID(), w.options())
 	if errors.Is(err, auth.ErrNoFreePort) {
 		w.startPaste(i18n.T("wizard.err.noport"))
 		return
@@ -103,13 +90,17 @@ func (w *wizard) startBrowser() {
 		stop,
 		widget.NewButton(i18n.T("wizard.connect.pastelink"), func() { w.startPaste("") }),
 	)
-	app, open := w.app, openURL
+	fa, open := w.app, openURL
 	go func() {
-		u, err := url.Parse(link)
-		if err == nil {
-			err = open(app, u)
-		}
-		if err != nil {
+		// In demo mode the use case approves by itself when no browser opens.
+		err := conn.Open(ctx, link, func(ctx context.Context, link string) error {
+			u, err := url.Parse(link)
+			if err != nil {
+				return err
+			}
+			return open(ctx, fa, u)
+		})
+		if err != nil && ctx.Err() == nil {
 			w.do(func() {
 				if gen == w.flowGen {
 					w.setMsg(i18n.T("wizard.err.browser"))
@@ -119,24 +110,15 @@ func (w *wizard) startBrowser() {
 	}()
 	go func() {
 		res, err := f.Wait(ctx)
-		w.do(func() {
-			if gen != w.flowGen {
-				return
-			}
-			w.stopFlow()
-			w.finish(res, err, false)
-		})
+		w.keep(ctx, gen, res, err, false)
 	}()
 }
 
 // startPaste shows the paste-the-code form; why, if set, says why the browser flow is not
 // used.
 func (w *wizard) startPaste(why string) {
-	cfg, ok := w.beginFlow()
-	if !ok {
-		return
-	}
-	f, err := cfg.NoRedirect(w.options())
+	w.beginFlow()
+	f, err := w.ctl.Connector().NoRedirect(w.reconnectID(), w.options())
 	if err != nil {
 		w.setMsg(plainError(err))
 		return
@@ -158,16 +140,10 @@ func (w *wizard) startPaste(why string) {
 		w.confirm.Disable()
 		go func() {
 			res, err := f.ExchangeCode(ctx, code)
-			w.do(func() {
-				if gen != w.flowGen {
-					return
-				}
-				w.confirm.Enable()
-				w.finish(res, err, true)
-			})
+			w.keep(ctx, gen, res, err, true)
 		}()
 	}
-	app, open := w.app, openURL
+	fa, open := w.app, openURL
 	objs := []fyne.CanvasObject{}
 	if why != "" {
 		objs = append(objs, wrapped(why))
@@ -178,7 +154,7 @@ func (w *wizard) startPaste(why string) {
 		container.NewHBox(
 			widget.NewButton(i18n.T("wizard.paste.open"), func() {
 				if u, err := url.Parse(link); err == nil {
-					go open(app, u)
+					go open(ctx, fa, u)
 				}
 			}),
 			widget.NewButton(i18n.T("wizard.connect.copy"), func() { w.app.Clipboard().SetContent(link) }),
@@ -191,12 +167,10 @@ func (w *wizard) startPaste(why string) {
 	w.setConnect(objs...)
 }
 
-// beginFlow ends a connect in progress and clears the message before another starts; it
-// returns the config to connect with, or false when connecting is impossible (said).
-func (w *wizard) beginFlow() (auth.Config, bool) {
+// beginFlow ends a connect in progress and clears the message before another starts.
+func (w *wizard) beginFlow() {
 	w.stopFlow()
 	w.setMsg("")
-	return w.authConfig()
 }
 
 // flowContext is the context of a new connect attempt, cancelled by stopFlow, and its
@@ -222,47 +196,76 @@ func (w *wizard) stopFlow() {
 	w.paste = nil
 }
 
-// finish handles the end of a connect attempt.
-func (w *wizard) finish(res auth.Result, err error, pasting bool) {
+// keep hands a finished connect attempt to the use case, on the attempt's goroutine (adding
+// saves to the keychain and the settings, which may block), and shows the outcome.
+func (w *wizard) keep(ctx context.Context, gen int, res auth.Result, err error, pasting bool) {
+	var conn config.Connection
+	if err == nil {
+		// What the user chose is read on the UI goroutine; the window is theirs.
+		var ch app.Choice
+		var stale bool
+		done := make(chan struct{})
+		w.do(func() {
+			defer close(done)
+			stale = gen != w.flowGen
+			if !stale && w.reconnect == nil {
+				ch = w.choice()
+			}
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			stale = true
+		}
+		c := w.ctl.Connector()
+		switch {
+		case stale:
+			err = context.Canceled
+			c.Discard(res)
+		case w.reconnect != nil:
+			conn, err = c.Reconnect(ctx, w.reconnect.ID, res)
+		default:
+			conn, err = c.Add(ctx, ch, res)
+		}
+	}
+	w.do(func() {
+		if gen != w.flowGen {
+			return
+		}
+		if pasting {
+			w.confirm.Enable()
+		} else {
+			w.stopFlow()
+		}
+		w.finish(conn, res.Account, err, pasting)
+	})
+}
+
+// finish shows the end of a connect attempt: the connection kept, or why not.
+func (w *wizard) finish(conn config.Connection, acc auth.Account, err error, pasting bool) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
 	if err != nil {
-		w.setMsg(plainError(err))
+		msg := ""
+		if w.reconnect == nil {
+			msg = present.ChoiceProblem(err, trimmed(w.name))
+		}
+		if msg == "" {
+			msg = plainError(err)
+		}
+		if msg == i18n.T("wizard.err.other") && errors.Is(err, app.ErrNotKept) {
+			msg = i18n.T("wizard.err.save") // Dropbox was fine; the settings were not
+		}
+		w.setMsg(msg)
 		if !pasting {
 			w.enterConnect()
 		}
 		return
 	}
 	w.stopFlow()
-	if err := w.ctl.Tokens().Save(w.id, res.Token); err != nil {
-		w.setMsg(plainError(err))
-		w.enterConnect()
-		return
-	}
 	if w.reconnect != nil {
-		w.ctl.Restart(w.id)
-		w.reconnected(res.Account)
-		return
-	}
-	folder, err := filepath.Abs(trimmed(w.folder)) // a pasted relative path means nothing later
-	if err != nil {
-		folder = trimmed(w.folder)
-	}
-	conn := config.Connection{
-		ID: w.id, Name: trimmed(w.name), Folder: folder, Company: w.companyName(),
-		Language: i18n.Language(), Accountant: w.accountant.Checked,
-		AccountID: res.Account.ID, AccountName: res.Account.Name, AccountEmail: res.Account.Email,
-		CreatedAt: time.Now().UTC(),
-	}
-	structure, _, err := w.chosenStructure()
-	if err != nil { // checked before this step; a custom template cannot change here
-		w.setMsg(present.StructureProblem(err))
-		return
-	}
-	conn.Structure = structure
-	if err := w.ctl.Add(conn); err != nil {
-		w.setMsg(i18n.T("wizard.err.save"))
+		w.reconnected(acc)
 		return
 	}
 	w.conn = conn
@@ -274,7 +277,7 @@ func (w *wizard) finish(res auth.Result, err error, pasting bool) {
 func (w *wizard) reconnected(acc auth.Account) {
 	w.setMsg("")
 	w.stepInfo.SetText("")
-	w.setConnect(wrapped(i18n.T("wizard.reconnect.done", "Name", w.reconnect.Name, "Account", accountText(acc))))
+	w.setConnect(wrapped(i18n.T("wizard.reconnect.done", "Name", w.reconnect.Name, "Account", acc.Label())))
 	w.cancel.Hide()
 	w.close.Show()
 	w.relayout()
@@ -293,7 +296,7 @@ func plainError(err error) string {
 	var diff *auth.DifferentAccountError
 	switch {
 	case errors.As(err, &diff):
-		return i18n.T("wizard.err.different", "Account", accountText(diff.Got))
+		return i18n.T("wizard.err.different", "Account", diff.Got.Label())
 	case errors.Is(err, auth.ErrNoAppKey):
 		return i18n.T("wizard.err.noappkey")
 	case errors.Is(err, auth.ErrAccessDenied):
@@ -310,17 +313,6 @@ func plainError(err error) string {
 		return i18n.T("wizard.err.noport")
 	}
 	return i18n.T("wizard.err.other")
-}
-
-// accountText names a Dropbox account: "Name (e-mail)".
-func accountText(a auth.Account) string {
-	switch {
-	case a.Name != "" && a.Email != "":
-		return a.Name + " (" + a.Email + ")"
-	case a.Email != "":
-		return a.Email
-	}
-	return a.Name
 }
 
 func accountOf(name, email string) auth.Account { return auth.Account{Name: name, Email: email} }

@@ -30,7 +30,7 @@ func (w *wizard) donePage() fyne.CanvasObject {
 // startFeed shows the new connection's progress from the engine until the window closes.
 func (w *wizard) startFeed() {
 	w.account.SetText(i18n.T("wizard.done.account", "Name", w.conn.Name,
-		"Account", accountText(accountOf(w.conn.AccountName, w.conn.AccountEmail))))
+		"Account", accountOf(w.conn.AccountName, w.conn.AccountEmail).Label()))
 	w.progressText.SetText(i18n.T("wizard.done.starting"))
 	ch, unsubscribe := w.ctl.Subscribe()
 	quit := make(chan struct{})

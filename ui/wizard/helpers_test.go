@@ -66,7 +66,10 @@ type env struct {
 	tokens *auth.MemoryStore
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the app's options changed by change (nil: none).
+func newEnvWith(t *testing.T, change func(*app.Options)) *env {
 	t.Helper()
 	i18n.SetLanguage("nl")
 	t.Cleanup(func() { i18n.SetLanguage("") })
@@ -76,8 +79,12 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { d.Close() })
 	tokens := &auth.MemoryStore{}
-	a, err := app.Open(app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: tokens,
-		Engine: engine.Options{Settle: 10 * time.Millisecond}, Logf: t.Logf})
+	opts := app.Options{Dir: d.Dir, Auth: d.Auth, Tokens: tokens,
+		Engine: engine.Options{Settle: 10 * time.Millisecond}, Logf: t.Logf}
+	if change != nil {
+		change(&opts)
+	}
+	a, err := app.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +92,14 @@ func newEnv(t *testing.T) *env {
 	return &env{d: d, a: a, tokens: tokens}
 }
 
-// connected adds a connection "Demo onFact" connected through the emulated Dropbox.
-func (e *env) connected(t *testing.T) config.Connection {
+// connected adds a connection named name through the app's use case, connected through
+// the emulated Dropbox.
+func (e *env) connected(t *testing.T, name string) config.Connection {
 	t.Helper()
-	conn, err := e.d.Connect(context.Background(), "Demo onFact", e.tokens)
+	conn, err := e.a.Connector().AddNew(context.Background(),
+		app.Choice{Name: name, Company: "Demo BV", Folder: e.d.Export, Structure: "year-type", Language: "nl"},
+		auth.Options{Language: "nl"}, demo.Browse)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.a.Add(conn); err != nil {
 		t.Fatal(err)
 	}
 	return conn
@@ -101,7 +108,7 @@ func (e *env) connected(t *testing.T) config.Connection {
 // setOpener replaces the browser for one test.
 func setOpener(t *testing.T, open func(u *url.URL) error) {
 	old := openURL
-	openURL = func(_ fyne.App, u *url.URL) error { return open(u) }
+	openURL = func(_ context.Context, _ fyne.App, u *url.URL) error { return open(u) }
 	t.Cleanup(func() { openURL = old })
 }
 
@@ -246,4 +253,17 @@ func deny(u *url.URL) error {
 	}
 	io.Copy(io.Discard, resp.Body)
 	return resp.Body.Close()
+}
+
+// typeText types into the focused widget, one rune at a time where its cursor is, as the
+// desktop driver delivers a person's keys.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	f := h.w.win.Canvas().Focused()
+	if f == nil {
+		h.t.Fatalf("typing %q with nothing focused", s)
+	}
+	for _, r := range s {
+		f.TypedRune(r)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/layout"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
 	"github.com/onfact/onfact-dropbox/ui/present"
@@ -22,13 +23,10 @@ const previewLimit = 5
 func (w *wizard) namePage() fyne.CanvasObject {
 	w.name = widget.NewEntry()
 	w.name.SetPlaceHolder(i18n.T("wizard.name.placeholder"))
+	// The company suggests the name as a placeholder, never as text: the user types into
+	// an empty field, and an empty company means the name (app.Company decides).
 	w.company = widget.NewEntry()
-	w.name.OnChanged = func(s string) {
-		if !w.companyEdited {
-			w.company.SetText(s)
-		}
-	}
-	w.company.OnChanged = func(s string) { w.companyEdited = s != w.name.Text }
+	w.name.OnChanged = func(s string) { w.company.SetPlaceHolder(strings.TrimSpace(s)) }
 	w.name.OnSubmitted = func(string) { w.goNext() }
 	w.company.OnSubmitted = func(string) { w.goNext() }
 	return container.NewVBox(
@@ -39,25 +37,23 @@ func (w *wizard) namePage() fyne.CanvasObject {
 	)
 }
 
-// companyName is the company folder's name: the company entry, else the link's name.
-func (w *wizard) companyName() string {
-	if c := trimmed(w.company); c != "" {
-		return c
-	}
-	return trimmed(w.name)
-}
+// companyName is the company folder's name, as the connection will have it.
+func (w *wizard) companyName() string { return app.Company(w.name.Text, w.company.Text) }
 
 func (w *wizard) checkName() string {
-	name := trimmed(w.name)
-	if name == "" {
-		return i18n.T("wizard.name.empty")
+	_, err := w.ctl.Connector().CheckName(w.name.Text)
+	if msg := present.ChoiceProblem(err, trimmed(w.name)); msg != "" || err == nil {
+		return msg
 	}
-	for _, c := range w.ctl.Connections() {
-		if strings.EqualFold(strings.TrimSpace(c.Name), name) {
-			return i18n.T("wizard.name.taken", "Name", name)
-		}
-	}
-	return ""
+	return plainError(err) // the check itself failed: no moving on with it unchecked
+
+}
+
+// choice is what the user chose in steps 1 to 3, for the use case to check and keep.
+func (w *wizard) choice() app.Choice {
+	structure, _, _ := w.chosenStructure() // checked on step 3; the use case checks it again
+	return app.Choice{Name: w.name.Text, Company: w.company.Text, Folder: w.folder.Text, Structure: structure,
+		Language: i18n.Language(), Accountant: w.accountant.Checked}
 }
 
 // Step 2: the onFact export folder.

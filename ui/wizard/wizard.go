@@ -1,8 +1,8 @@
 // Package wizard is the "add a Dropbox" wizard and the reconnect dialog.
 //
-// The wizard holds no sync logic: it checks what the user typed, previews where the
-// documents will go with the layout package, connects with the auth package, and hands the
-// finished connection to the Controller. Everything it starts in the background (previews,
+// The wizard holds no rules: what the user typed is checked, connected and added by the
+// app's use case (app.Connector), which the CLI and the demo use too; the wizard says its
+// answers in words and previews where the documents will go with the layout package. Everything it starts in the background (previews,
 // the browser connect, the progress feed) reports back through fyne.Do, so widgets are only
 // touched on the UI goroutine.
 package wizard
@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onfact/onfact-dropbox/auth"
+	"github.com/onfact/onfact-dropbox/internal/app"
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/sync/engine"
 	"github.com/onfact/onfact-dropbox/ui/i18n"
@@ -25,13 +26,10 @@ import (
 
 // Controller is what the wizard needs from the running app; *app.App provides it.
 // The wizard calls it on the UI goroutine, except Subscribe's channel, which it reads on
-// its own goroutine.
+// its own goroutine, and the Connector's connect and add, which it calls on its own
+// goroutines (the Connector is safe for concurrent use).
 type Controller interface {
-	Auth() (auth.Config, error)
-	Tokens() auth.TokenStore
-	Connections() []config.Connection
-	Add(c config.Connection) error
-	Restart(id string)
+	Connector() *app.Connector
 	Subscribe() (<-chan []engine.Status, func())
 }
 
@@ -42,8 +40,10 @@ type folderSuggester interface {
 }
 
 // openURL opens the authorize page in the browser. It is called on its own goroutine and
-// may block; tests replace it with an HTTP client that plays the browser.
-var openURL = func(a fyne.App, u *url.URL) error { return a.OpenURL(u) }
+// may block; tests replace it with an HTTP client that plays the browser. It is the auth
+// package's opener rather than Fyne's OpenURL because that one only starts xdg-open and
+// never hears that no browser opened, and then the demo could not approve by itself.
+var openURL = func(ctx context.Context, _ fyne.App, u *url.URL) error { return auth.OpenBrowser(ctx, u.String()) }
 
 // tuneOptions lets tests adjust a connect attempt (a short timeout, other ports).
 var tuneOptions = func(*auth.Options) {}
@@ -66,7 +66,6 @@ type wizard struct {
 	// do runs f on the UI goroutine: fyne.Do, or a queue the tests drain.
 	do func(f func())
 
-	id        string             // the new connection's ID, fixed so its token is saved under it
 	reconnect *config.Connection // set for ShowReconnect
 
 	step     int
@@ -84,7 +83,6 @@ type wizard struct {
 
 	// Step 1.
 	name, company *widget.Entry
-	companyEdited bool
 
 	// Step 2.
 	folder     *widget.Entry
@@ -120,18 +118,18 @@ type wizard struct {
 	closed bool // the window was closed
 }
 
-// Show opens the wizard that adds a Dropbox. Call it on the UI goroutine. The wizard saves
-// the connection with ctl.Add once Dropbox is connected, then shows the first copy's
-// progress until the window is closed.
+// Show opens the wizard that adds a Dropbox. Call it on the UI goroutine. The wizard adds
+// the connection through ctl.Connector() once Dropbox is connected, then shows the first
+// copy's progress until the window is closed.
 func Show(a fyne.App, ctl Controller) fyne.Window {
 	w := newWizard(a, ctl)
 	w.win.Show()
 	return w.win
 }
 
-// ShowReconnect opens the connect step alone, to reconnect conn to the same account: another
-// account is refused; on success the new token is saved under conn.ID and ctl.Restart(conn.ID)
-// is called. Call it on the UI goroutine.
+// ShowReconnect opens the connect step alone, to reconnect conn to the same account through
+// ctl.Connector(): another account is refused; on success the connection runs again with
+// the new token. Call it on the UI goroutine.
 func ShowReconnect(a fyne.App, ctl Controller, conn config.Connection) fyne.Window {
 	w := newReconnect(a, ctl, conn)
 	w.win.Show()
@@ -158,7 +156,6 @@ func newBase(a fyne.App, ctl Controller, title string) *wizard {
 
 func newWizard(a fyne.App, ctl Controller) *wizard {
 	w := newBase(a, ctl, i18n.T("wizard.title"))
-	w.id = config.NewID()
 	w.back = widget.NewButton(i18n.T("wizard.back"), w.goBack)
 	w.next = widget.NewButton(i18n.T("wizard.next"), w.goNext)
 	w.next.Importance = widget.HighImportance
@@ -202,7 +199,6 @@ func newReconnect(a fyne.App, ctl Controller, conn config.Connection) *wizard {
 	w := newBase(a, ctl, i18n.T("wizard.reconnect.title"))
 	c := conn
 	w.reconnect = &c
-	w.id = conn.ID
 	w.heading.SetText(i18n.T("wizard.reconnect.heading", "Name", conn.Name))
 	who := conn.AccountEmail
 	if who == "" {

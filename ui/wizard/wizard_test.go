@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,14 +44,15 @@ func TestWizardAddsADropbox(t *testing.T) {
 	w := h.w
 
 	assertMarkup(t, "step1_name.xml", w.win.Canvas())
-	w.name.SetText("Bakkerij onFact")
-	if w.company.Text != "Bakkerij onFact" {
-		t.Fatalf("company %q does not follow the name", w.company.Text)
+	// As a person types: the name, Tab, the company.
+	h.typeText("Bakkerij Peeters onFact")
+	h.press(fyne.KeyTab)
+	if w.win.Canvas().Focused() != w.company || w.company.Text != "" || w.company.PlaceHolder != "Bakkerij Peeters onFact" {
+		t.Fatalf("after Tab: focus %v, company %q, placeholder %q", w.win.Canvas().Focused(), w.company.Text, w.company.PlaceHolder)
 	}
-	w.company.SetText("Bakkerij Peeters BV")
-	w.name.SetText("Bakkerij Peeters onFact")
-	if w.company.Text != "Bakkerij Peeters BV" {
-		t.Fatalf("an edited company %q was overwritten", w.company.Text)
+	h.typeText("Bakkerij Peeters BV")
+	if w.company.Text != "Bakkerij Peeters BV" || w.name.Text != "Bakkerij Peeters onFact" {
+		t.Fatalf("typed name %q, company %q", w.name.Text, w.company.Text)
 	}
 	h.next(stepFolder)
 	w.folder.SetText("export")
@@ -126,7 +126,7 @@ func TestWizardAddsADropbox(t *testing.T) {
 // the user's own files for each structure.
 func TestWizardRefusesBadAnswers(t *testing.T) {
 	e := newEnv(t)
-	e.connected(t)
+	e.connected(t, "Demo onFact")
 	h := open(t, e.a)
 	w := h.w
 
@@ -231,14 +231,12 @@ func TestConnectDenied(t *testing.T) {
 	}
 }
 
-// noAppKey is the app without a Dropbox app key.
-type noAppKey struct{ *app.App }
-
-func (noAppKey) Auth() (auth.Config, error) { return auth.Config{}, auth.ErrNoAppKey }
+// noAppKey opens the app without a Dropbox app key.
+func noAppKey(o *app.Options) { o.Auth.AppKey = "" }
 
 func TestConnectWithoutAppKey(t *testing.T) {
-	e := newEnv(t)
-	h := open(t, noAppKey{e.a})
+	e := newEnvWith(t, noAppKey)
+	h := open(t, e.a)
 	h.toConnect("Zonder sleutel", e.d.Export)
 	if !strings.Contains(h.text(), "kan nog geen verbinding maken met Dropbox") {
 		t.Fatalf("shown:\n%s", h.text())
@@ -345,30 +343,10 @@ func TestConnectByPastingTheCode(t *testing.T) {
 	}
 }
 
-// restartRecorder notes which connections the wizard restarted, and restarts them.
-type restartRecorder struct {
-	*app.App
-	mu  sync.Mutex
-	ids []string
-}
-
-func (r *restartRecorder) Restart(id string) {
-	r.mu.Lock()
-	r.ids = append(r.ids, id)
-	r.mu.Unlock()
-	r.App.Restart(id)
-}
-
-func (r *restartRecorder) restarted() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.ids...)
-}
-
 // TestReconnect: the same account reconnects; another account is refused.
 func TestReconnect(t *testing.T) {
 	e := newEnv(t)
-	conn := e.connected(t)
+	conn := e.connected(t, "Demo onFact")
 	before, _ := e.tokens.Load(conn.ID)
 	setOpener(t, func(u *url.URL) error { return demo.Browse(context.Background(), u.String()) })
 
@@ -379,8 +357,7 @@ func TestReconnect(t *testing.T) {
 	if err := e.d.Emulator.SetBrowserAccount(other); err != nil {
 		t.Fatal(err)
 	}
-	ctl := &restartRecorder{App: e.a}
-	h := newHarness(t, func(a fyne.App) *wizard { return newReconnect(a, ctl, conn) })
+	h := newHarness(t, func(a fyne.App) *wizard { return newReconnect(a, e.a, conn) })
 	assertMarkup(t, "reconnect.xml", h.w.win.Canvas())
 	h.tap("Dropbox openen in de browser")
 	h.wantMsg("Je bent aangemeld als Andere Persoon (ander@voorbeeld.be), maar dit is een ander Dropbox-account")
@@ -401,9 +378,15 @@ func TestReconnect(t *testing.T) {
 	if h.button("Sluiten") == nil {
 		t.Fatal("no Close button")
 	}
-	if got := ctl.restarted(); len(got) != 1 || got[0] != conn.ID {
-		t.Fatalf("restarted %q, want [%s] once", got, conn.ID)
-	}
+	// It runs again with the new token.
+	h.pump("the connection running again", func() bool {
+		for _, s := range e.a.Status() {
+			if s.ID == conn.ID && s.State == engine.StateIdle && s.InitialCopyDone {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // brokenKeychain is a token store on a computer whose keychain cannot be used.
@@ -426,17 +409,9 @@ type checkedKeychain struct{ brokenKeychain }
 
 func (checkedKeychain) Check() error { return fmt.Errorf("check the keychain: %w", auth.ErrNoKeychain) }
 
-type withTokens struct {
-	*app.App
-	tokens auth.TokenStore
-}
-
-func (c withTokens) Tokens() auth.TokenStore { return c.tokens }
-
 // TestConnectWithoutKeychain: the token cannot be kept, so nothing is saved, and the user
 // is told what to do; with Check, before going through the browser.
 func TestConnectWithoutKeychain(t *testing.T) {
-	e := newEnv(t)
 	var opened atomic.Int32
 	setOpener(t, func(u *url.URL) error { opened.Add(1); return demo.Browse(context.Background(), u.String()) })
 	for _, tc := range []struct {
@@ -449,7 +424,8 @@ func TestConnectWithoutKeychain(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opened.Store(0)
-			h := open(t, withTokens{e.a, tc.tokens})
+			e := newEnvWith(t, func(o *app.Options) { o.Tokens = tc.tokens })
+			h := open(t, e.a)
 			h.toConnect("Zonder sleutelbos", e.d.Export)
 			h.tap("Dropbox openen in de browser")
 			h.wantMsg("De beveiligde opslag van deze computer is niet beschikbaar")
@@ -491,9 +467,9 @@ func TestProgressInPlainWords(t *testing.T) {
 
 // TestWizardSpeaksFrench: the wizard follows the app's language.
 func TestWizardSpeaksFrench(t *testing.T) {
+	e := newEnv(t)
 	i18n.SetLanguage("fr")
-	defer i18n.SetLanguage("")
-	h := open(t, nil)
+	h := open(t, e.a)
 	if h.w.heading.Text != "Donnez un nom à la liaison" || h.w.next.Text != "Suivant" {
 		t.Fatalf("heading %q, next %q", h.w.heading.Text, h.w.next.Text)
 	}
@@ -527,7 +503,7 @@ func TestShowOpensWindows(t *testing.T) {
 		t.Fatalf("wizard window %q", w.Title())
 	}
 	w.Close()
-	r := ShowReconnect(fa, noAppKey{}, config.Connection{ID: "c1", Name: "Demo onFact", AccountEmail: "demo@onfact.be"})
+	r := ShowReconnect(fa, newEnvWith(t, noAppKey).a, config.Connection{ID: "c1", Name: "Demo onFact", AccountEmail: "demo@onfact.be"})
 	if r.Title() != "Dropbox opnieuw koppelen" {
 		t.Fatalf("reconnect window %q", r.Title())
 	}
@@ -542,10 +518,17 @@ type suggesting struct {
 
 func (s suggesting) SuggestedFolder() string { return s.folder }
 
-// press sends a key as the desktop driver does: to the focused widget, else to the window.
+// press sends a key as the desktop driver does: Tab moves the focus unless the focused
+// widget takes tabs, other keys go to the focused widget, else to the window.
 func (h *harness) press(key fyne.KeyName) {
 	c := h.w.win.Canvas()
 	ev := &fyne.KeyEvent{Name: key}
+	if key == fyne.KeyTab {
+		if tb, ok := c.Focused().(fyne.Tabbable); !ok || !tb.AcceptsTab() {
+			c.FocusNext()
+			return
+		}
+	}
 	if f := c.Focused(); f != nil {
 		f.TypedKey(ev)
 	} else if on := c.OnTypedKey(); on != nil {
@@ -564,7 +547,7 @@ func TestWizardByKeyboard(t *testing.T) {
 	if w.win.Canvas().Focused() != w.name {
 		t.Fatal("the name field does not have the focus")
 	}
-	test.Type(w.name, "Demo")
+	h.typeText("Demo")
 	h.press(fyne.KeyReturn)
 	if w.step != stepFolder || w.folder.Text != e.d.Export || w.win.Canvas().Focused() != w.folder {
 		t.Fatalf("step %d, folder %q", w.step+1, w.folder.Text)

@@ -64,3 +64,14 @@ func (e *Env) Files() map[string]string {
 	}
 	return out
 }
+
+// Versions is every version the emulator with dataDir (Options.DataDir) ever committed at
+// path, in order (dropboxemu.Versions).
+func Versions(t testing.TB, dataDir, path string) []string {
+	t.Helper()
+	v, err := dropboxemu.Versions(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v[dropboxemu.PathLower(path)]
+}

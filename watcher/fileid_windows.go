@@ -3,6 +3,8 @@ package watcher
 import (
 	"io/fs"
 	"syscall"
+
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 )
 
 // fileID identifies a directory independently of its name: the volume serial number and
@@ -22,7 +24,7 @@ func idOf(path string, fi fs.FileInfo) fileID {
 	if !fi.IsDir() {
 		return fileID{} // only directories are ever looked up by identity
 	}
-	p, err := syscall.UTF16PtrFromString(fixLongPath(path))
+	p, err := syscall.UTF16PtrFromString(openshared.LongPath(path))
 	if err != nil {
 		return fileID{}
 	}
@@ -38,23 +40,4 @@ func idOf(path string, fi fs.FileInfo) fileID {
 		return fileID{}
 	}
 	return fileID{volume: d.VolumeSerialNumber, index: uint64(d.FileIndexHigh)<<32 | uint64(d.FileIndexLow)}
-}
-
-// fixLongPath gives an absolute path longer than MAX_PATH its \\?\ form, which syscall
-// does not add (os does, internally): export folders nest deep enough to pass 260
-// characters. Relative paths and paths already in a \\?\ or \\.\ form are left as they are.
-func fixLongPath(path string) string {
-	const maxPath = 248 // CreateDirectory's limit, the lower one, as os uses
-	if len(path) < maxPath || len(path) < 3 {
-		return path
-	}
-	switch {
-	case path[:2] == `\\` && (path[2] == '?' || path[2] == '.'):
-		return path
-	case path[:2] == `\\`:
-		return `\\?\UNC\` + path[2:] // a share: \\server\share\dir
-	case path[1] == ':' && (path[2] == '\\' || path[2] == '/'):
-		return `\\?\` + path
-	}
-	return path
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 )
 
 // Options tune a Watcher. The zero value gives the defaults.
@@ -525,15 +527,9 @@ func (l *loop) walk(rel string, report bool, seen map[string]struct{}) error {
 	return nil
 }
 
-// readDir is os.ReadDir without its sorting, which the walk does not need.
-func readDir(dir string) ([]fs.DirEntry, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.ReadDir(-1)
-}
+// readDir is os.ReadDir without its sorting, which the walk does not need, and without
+// keeping others from renaming or deleting the folder meanwhile (openshared).
+func readDir(dir string) ([]fs.DirEntry, error) { return openshared.ReadDir(dir) }
 
 // limitHit degrades to full rescans after a watch limit refused a directory.
 func (l *loop) limitHit(err error) {

@@ -19,6 +19,8 @@ import (
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/contenthash"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/files"
 	"github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox/filetransfer"
+
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 )
 
 // ErrLocalChanged is returned by UploadLarge when the local file changed while it was
@@ -118,7 +120,7 @@ var _ filetransfer.RangedUploadSource = (*localSource)(nil)
 // openLocal opens the file the caller saw, or says how it changed since. A file gone
 // since (renamed away, deleted) is changed too: the caller looks at it again.
 func openLocal(want LargeFile, chunks chan struct{}) (*localSource, error) {
-	f, err := os.Open(want.LocalPath)
+	f, err := openshared.Open(want.LocalPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %v", ErrLocalChanged, err)
 	}

@@ -115,7 +115,7 @@ func testLargeFileRewrittenWhileSent(t *testing.T, faults dropboxemu.Faults) {
 	for i, rw := range rewrites {
 		t.Run(rw.name, func(t *testing.T) {
 			if rw.name == "renamed over" && runtime.GOOS == "windows" {
-				t.Skip("Windows refuses to replace a file another program holds open, as the upload does: it cannot be renamed over mid-upload")
+				t.Skip("Windows refuses to replace a file that is open, even shared for deleting as the upload opens it: it cannot be renamed over mid-upload")
 			}
 			data := t.TempDir()
 			e := emutest.Start(t, dropboxemu.Options{DataDir: data, Faults: faults}, dropboxemu.AccountInfo{Email: "groot@acme.be"})

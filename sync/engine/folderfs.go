@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 )
 
 // folderFS is the export folder as the fs.FS layout.Classify reads. os.DirFS refuses names
@@ -31,7 +33,7 @@ func (d folderFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	return openshared.Open(p)
 }
 
 func (d folderFS) Lstat(name string) (fs.FileInfo, error) {

@@ -49,7 +49,7 @@ func TestLargeFileRewrittenWhileSent(t *testing.T) {
 	for _, way := range []string{"in place", "renamed over"} {
 		t.Run(way, func(t *testing.T) {
 			if way == "renamed over" && runtime.GOOS == "windows" {
-				t.Skip("Windows refuses to replace a file another program holds open, as the upload does: it cannot be renamed over mid-upload")
+				t.Skip("Windows refuses to replace a file that is open, even shared for deleting as the upload opens it: it cannot be renamed over mid-upload")
 			}
 			data := t.TempDir()
 			env := emutest.Start(t, dropboxemu.Options{DataDir: data, Faults: dropboxemu.Faults{Latency: 5 * time.Millisecond}},

@@ -13,6 +13,21 @@ import (
 	"github.com/onfact/onfact-dropbox/internal/store"
 )
 
+// records lists a connection's file records and its activity feed, for a failure message.
+func (h *harness) records(id string) string {
+	var b strings.Builder
+	c := h.st.Conn(id)
+	c.Files("", func(p string, rec store.FileRecord) error {
+		fmt.Fprintf(&b, "record %q: %+v\n", p, rec)
+		return nil
+	})
+	acts, _ := c.Activities(store.MaxActivity)
+	for _, a := range acts {
+		fmt.Fprintf(&b, "activity %+v\n", a)
+	}
+	return b.String()
+}
+
 // live runs a connection with watching on and returns a wait helper.
 func (h *harness) live(t *testing.T, opts Options) (e *Engine, waitFor func(what string, ok func() bool)) {
 	opts.Watch = true
@@ -28,7 +43,7 @@ func (h *harness) live(t *testing.T, opts Options) (e *Engine, waitFor func(what
 		deadline := time.Now().Add(90 * time.Second)
 		for !ok() {
 			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; status %+v; %d files in Dropbox", what, e.Status(), len(h.remoteFiles()))
+				t.Fatalf("timed out waiting for %s; status %+v; %d files in Dropbox\n%s", what, e.Status(), len(h.remoteFiles()), h.records("c1"))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -64,10 +79,17 @@ func TestLiveChanges(t *testing.T) {
 	waitFor("a new file", has("/Acme/2026/Facturen/factuur 2026-04-01.pdf", doc("v1")))
 	put("live/factuur 2026-04-01.pdf", doc("v2"))
 	waitFor("a changed file", has("/Acme/2026/Facturen/factuur 2026-04-01.pdf", doc("v2")))
-	os.Rename(filepath.Join(h.dir, "live/factuur 2026-04-01.pdf"), filepath.Join(h.dir, "live/factuur 2026-04-02.pdf"))
+	// Renamed and moved while the engine may be reading them: on Windows too, nothing it
+	// holds open refuses the user that.
+	mv := func(from, to string) {
+		if err := os.Rename(filepath.Join(h.dir, from), filepath.Join(h.dir, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mv("live/factuur 2026-04-01.pdf", "live/factuur 2026-04-02.pdf")
 	waitFor("a renamed file", has("/Acme/2026/Facturen/factuur 2026-04-02.pdf", doc("v2")))
 	os.MkdirAll(filepath.Join(h.dir, "archief"), 0o755)
-	os.Rename(filepath.Join(h.dir, "live"), filepath.Join(h.dir, "archief/live"))
+	mv("live", "archief/live")
 	put("archief/live/offerte 2026-04-03.pdf", doc("q"))
 	waitFor("a file in a moved folder", has("/Acme/2026/Offertes/offerte 2026-04-03.pdf", doc("q")))
 	waitFor("the moved file recorded", func() bool {

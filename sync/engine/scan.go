@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 	"github.com/onfact/onfact-dropbox/internal/store"
 	"github.com/onfact/onfact-dropbox/watcher"
 )
@@ -190,12 +191,7 @@ func statFiles(entries []fs.DirEntry) []fileStat {
 // folder's name compares as if it ended with "/", so "a.pdf" comes before folder "a" and
 // everything in it, and "a0.pdf" after.
 func readDir(full string) ([]fs.DirEntry, error) {
-	f, err := os.Open(full)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := f.ReadDir(-1)
-	f.Close()
+	entries, err := openshared.ReadDir(full)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/onfact/onfact-dropbox/internal/dropbox"
 	"github.com/onfact/onfact-dropbox/internal/layout"
+	"github.com/onfact/onfact-dropbox/internal/openshared"
 	"github.com/onfact/onfact-dropbox/internal/store"
 )
 
@@ -276,7 +277,7 @@ func complete(full, path string, data []byte, size int64) (bool, error) {
 
 // completeOnDisk is layout.Complete of the file at full, as it is now.
 func completeOnDisk(full, path string) (bool, error) {
-	f, err := os.Open(full)
+	f, err := openshared.Open(full)
 	if err != nil {
 		return false, err
 	}
@@ -292,7 +293,7 @@ func completeOnDisk(full, path string) (bool, error) {
 // never held in memory).
 func read(full string, large bool) (data []byte, hash string, err error) {
 	if large {
-		f, err := os.Open(full)
+		f, err := openshared.Open(full)
 		if err != nil {
 			return nil, "", err
 		}
@@ -300,7 +301,7 @@ func read(full string, large bool) (data []byte, hash string, err error) {
 		hash, err = dropbox.ContentHash(f)
 		return nil, hash, err
 	}
-	data, err = os.ReadFile(full)
+	data, err = openshared.ReadFile(full)
 	if err != nil {
 		return nil, "", err
 	}

@@ -31,6 +31,10 @@ type session struct {
 	size       int64            // sequential sessions: bytes received
 	parts      map[int64][]byte // concurrent sessions, by offset
 	end        int64            // concurrent sessions: total size, once the closing append came
+	// hash is the content hash of a sequential session closed with all of its content in
+	// one piece (how append_batch sends small files), hashed as it came: the commit, which
+	// holds the account's write lock, does not hash it again.
+	hash string
 }
 
 func (s *session) appendSequential(data []byte) {
@@ -105,7 +109,11 @@ func (c *call) sessionStart() *reply {
 			return routeError(void("concurrent_session_close_not_allowed"))
 		}
 	}
-	if a.ContentHash != "" && a.ContentHash != hashOf(c.body) {
+	var hash string
+	if a.ContentHash != "" || a.Close {
+		hash = hashOf(c.body)
+	}
+	if a.ContentHash != "" && a.ContentHash != hash {
 		return routeError(void("content_hash_mismatch"))
 	}
 	c.s.mu.Lock()
@@ -114,6 +122,9 @@ func (c *call) sessionStart() *reply {
 	sess := c.acct.sessions[id]
 	sess.appendSequential(c.body)
 	sess.closed = a.Close
+	if a.Close {
+		sess.hash = hash
+	}
 	return jsonReply(map[string]any{"session_id": id})
 }
 
@@ -157,16 +168,20 @@ func (c *call) sessionAppend() *reply {
 	if c.tooLarge {
 		return routeError(void("payload_too_large"))
 	}
+	var hash string
+	if a.ContentHash != "" || a.Close && a.Cursor.Offset == 0 {
+		hash = hashOf(c.body) // outside the server's lock
+	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	sess := c.sessionLocked(a.Cursor.SessionID)
 	switch {
 	case sess == nil:
 		return routeError(void("not_found"))
-	case a.ContentHash != "" && a.ContentHash != hashOf(c.body):
+	case a.ContentHash != "" && a.ContentHash != hash:
 		return routeError(void("content_hash_mismatch"))
 	}
-	if e := sess.appendAt(a.Cursor.Offset, c.body, a.Close); e != nil {
+	if e := sess.appendAt(a.Cursor.Offset, c.body, a.Close, hash); e != nil {
 		return routeError(e)
 	}
 	return &reply{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: []byte("null")}
@@ -174,9 +189,10 @@ func (c *call) sessionAppend() *reply {
 
 // appendAt adds data at offset, closing the session if asked, or returns why it cannot: the
 // members append_v2 and each append_batch entry share (closed, too_large, incorrect_offset
-// and the concurrent-session rules). Nothing changes when it fails. The caller holds
-// Server.mu and must never modify data afterwards, as the session keeps it.
-func (s *session) appendAt(offset int64, data []byte, closing bool) map[string]any {
+// and the concurrent-session rules). Nothing changes when it fails. hash is data's content
+// hash if the caller has it, kept when data is all the closed session holds. The caller
+// holds Server.mu and must never modify data afterwards, as the session keeps it.
+func (s *session) appendAt(offset int64, data []byte, closing bool, hash string) map[string]any {
 	if s.closed {
 		return void("closed")
 	}
@@ -207,6 +223,9 @@ func (s *session) appendAt(offset int64, data []byte, closing bool) map[string]a
 	}
 	s.appendSequential(data)
 	s.closed = closing
+	if closing && hash != "" && s.size == int64(len(data)) {
+		s.hash = hash
+	}
 	return nil
 }
 
@@ -261,21 +280,30 @@ func (c *call) sessionAppendBatch() *reply {
 		return routeError(void("content_hash_mismatch"))
 	}
 
+	// The entries share the request body, which nothing modifies; the capacity is cut so no
+	// append to one entry's data could reach into the next. A file sent whole (a closing
+	// entry at offset 0) is hashed here, outside the server's lock, beside the other
+	// uploads in flight, rather than in its commit.
+	datas := make([][]byte, len(a.Entries))
+	hashes := make([]string, len(a.Entries))
+	var at uint64
+	for i, e := range a.Entries {
+		datas[i] = c.body[at : at+*e.Length : at+*e.Length]
+		at += *e.Length
+		if e.Close && e.Cursor.Offset == 0 {
+			hashes[i] = hashOf(datas[i])
+		}
+	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	results := make([]any, len(a.Entries))
-	var at uint64
 	for i, e := range a.Entries {
-		// The entries share the request body, which nothing modifies; the capacity is cut so
-		// no append to one entry's data could reach into the next.
-		data := c.body[at : at+*e.Length : at+*e.Length]
-		at += *e.Length
 		sess := c.sessionLocked(e.Cursor.SessionID)
 		if sess == nil {
 			results[i] = nested("failure", void("not_found"))
 			continue
 		}
-		if ferr := sess.appendAt(e.Cursor.Offset, data, e.Close); ferr != nil {
+		if ferr := sess.appendAt(e.Cursor.Offset, datas[i], e.Close, hashes[i]); ferr != nil {
 			results[i] = nested("failure", ferr)
 			continue
 		}
@@ -310,6 +338,7 @@ func (c *call) finishOne(f finishArg, body []byte, batch bool) (*node, map[strin
 	}
 	var chunks [][]byte
 	var size int64
+	known := sess.hash
 	if sess.concurrent {
 		var ok bool
 		switch {
@@ -358,7 +387,10 @@ func (c *call) finishOne(f finishArg, body []byte, batch bool) (*node, map[strin
 			data = append(data, ch...)
 		}
 	}
-	hash := hashOf(data)
+	hash := known // set only for a closed session, which took no body here
+	if hash == "" {
+		hash = hashOf(data)
+	}
 	// The spec's content_hash is of "the content uploaded in this call". Without StrictArgs
 	// the whole file's hash is taken too, and batch entries (whose call carries no content)
 	// are always checked that lenient way.

@@ -227,6 +227,10 @@ func TestFinishBatchV2(t *testing.T) {
 		switch en.Tag {
 		case "success":
 			got = append(got, "ok "+en.Success.PathDisplay)
+			// Each file's content is its path (a session filled and closed by its start).
+			if want := hashString(t, []byte(en.Success.PathDisplay)); en.Success.ContentHash != want {
+				t.Errorf("%s: content hash %s, want %s", en.Success.PathDisplay, en.Success.ContentHash, want)
+			}
 		case "failure":
 			f := en.Failure
 			tag := f.Tag

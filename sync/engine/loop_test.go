@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -562,5 +565,56 @@ func TestChangesNotReportedArePolled(t *testing.T) {
 	waitFor("the next change, polled", has("v3"))
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("a change was found after %v: not polled every %v", d, opts.PollInterval)
+	}
+}
+
+// TestUploadsGoOnDuringACommit: while Dropbox works on one batch's commit (seconds for
+// 1,000 entries), the next batch is uploaded meanwhile. Before, every upload waited for
+// the commit to come back, and an initial copy took the uploads' time plus the commits'.
+// The first commit is held until the next batch has reached Dropbox, or for 30 s if the
+// uploads wait for it.
+func TestUploadsGoOnDuringACommit(t *testing.T) {
+	const batch, size = 50, 1000
+	h := newHarness(t, dropboxemu.Faults{})
+	doc := "%PDF-1.7 " + strings.Repeat("x", size-len("%PDF-1.7 \n%%EOF\n")) + "\n%%EOF\n"
+	for i := range 3 * batch {
+		h.write(fmt.Sprintf("factuur 2026-01-01 %03d.pdf", i), doc)
+	}
+	sent := func() int64 {
+		var n int64
+		for route, st := range h.srv.Stats() {
+			if slices.Contains(contentCallRoutes, route) {
+				n += st.BytesIn
+			}
+		}
+		return n
+	}
+	var held sync.Once
+	var atFirst int64 // bytes sent when the first commit was let through
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/2/files/upload_session/finish_batch_v2" {
+			held.Do(func() {
+				deadline := time.Now().Add(30 * time.Second)
+				for sent() < 2*batch*size && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				atomic.StoreInt64(&atFirst, sent())
+			})
+		}
+		h.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gate.Close)
+	h.url = gate.URL
+
+	opts := testOptions()
+	opts.BatchSize = batch
+	if err := h.runOnce(h.conn("c1", "Acme"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.remoteFiles()); n != 3*batch {
+		t.Fatalf("%d documents in Dropbox, want %d", n, 3*batch)
+	}
+	if got := atomic.LoadInt64(&atFirst); got < 2*batch*size {
+		t.Errorf("while the first commit was held, %d bytes were sent: the uploads waited for it (want the next batch's too, %d)", got, 2*batch*size)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	sdk "github.com/dropbox/dropbox-sdk-go-unofficial/v6/dropbox"
@@ -51,7 +50,7 @@ type Options struct {
 	OnWait func(kind Kind, until time.Time)
 	// CommitLock, when set, is shared by every client of one Dropbox account (two
 	// connections to the same account), so their commits never overlap either.
-	CommitLock *sync.Mutex
+	CommitLock *CommitLock
 	// Retries is how many transient failures in a row one call absorbs (default 10, about
 	// four minutes of backoff). Interactive calls, where a person waits, take fewer.
 	Retries int
@@ -73,9 +72,8 @@ type Client struct {
 	pacer *pacer
 	opts  Options
 
-	// commitMu serializes commits: Dropbox takes a write lock per namespace, and
-	// overlapping commits fail with too_many_write_operations.
-	commitMu *sync.Mutex
+	// commitLock serializes commits, single documents first (see CommitLock).
+	commitLock *CommitLock
 	// chunks holds a token for each chunk of a large file read and not yet sent
 	// (Options.ParallelChunks of them).
 	chunks chan struct{}
@@ -143,10 +141,10 @@ func New(ts oauth2.TokenSource, opts Options) *Client {
 	}
 	lock := opts.CommitLock
 	if lock == nil {
-		lock = new(sync.Mutex)
+		lock = new(CommitLock)
 	}
 	return &Client{files: files.NewContext(cfg), users: users.NewContext(cfg), auth: auth.NewContext(cfg), pacer: p, opts: opts,
-		commitMu: lock, chunks: make(chan struct{}, opts.ParallelChunks)}
+		commitLock: lock, chunks: make(chan struct{}, opts.ParallelChunks)}
 }
 
 // Account identifies the Dropbox account behind the token.
@@ -315,8 +313,8 @@ func (c *Client) Upload(ctx context.Context, data []byte, cm Commit) (*File, err
 		return nil, fmt.Errorf("upload %s: %w", cm.Path, err)
 	}
 	arg := &files.UploadArg{CommitInfo: *commitInfo(cm.Path, cm.ClientModified), ContentHash: hash}
-	c.commitMu.Lock()
-	defer c.commitMu.Unlock()
+	c.commitLock.lock(true)
+	defer c.commitLock.unlock()
 	var res *files.FileMetadata
 	err = c.pacer.call(ctx, func(ctx context.Context) (err error) {
 		res, err = c.files.UploadContext(ctx, arg, bytes.NewReader(data))
@@ -565,8 +563,8 @@ func (c *Client) Commit(ctx context.Context, commits []Commit) ([]Result, error)
 	if len(commits) > MaxBatch {
 		return nil, errors.New("dropbox: commit batch too large")
 	}
-	c.commitMu.Lock()
-	defer c.commitMu.Unlock()
+	c.commitLock.lock(false)
+	defer c.commitLock.unlock()
 	out := make([]Result, len(commits))
 	live := make([]int, len(commits)) // the entries still to send, as indexes into commits
 	for i := range live {

@@ -429,8 +429,8 @@ func (s *largeSession) UploadSessionFinishContext(ctx context.Context, arg *file
 	if err != nil {
 		return nil, fmt.Errorf("upload session finish: %w", err)
 	}
-	s.c.commitMu.Lock()
-	defer s.c.commitMu.Unlock()
+	s.c.commitLock.lock(true)
+	defer s.c.commitLock.unlock()
 	// Checked once the lock is held, the last moment before the commit: waiting for it
 	// can take as long as a batch commit.
 	if err := s.src.unchanged(); err != nil {

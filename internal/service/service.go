@@ -61,7 +61,7 @@ type Service struct {
 	limiter *dropbox.Limiter
 
 	mu          sync.Mutex
-	commitLocks map[string]*sync.Mutex // by Dropbox account ID
+	commitLocks map[string]*dropbox.CommitLock // by Dropbox account ID
 	concurrency int
 	checkEvery  time.Duration
 }
@@ -78,7 +78,7 @@ func Open(opts Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{opts: opts, Store: st, Reset: reset, Engine: engine.New(st, opts.Engine), limiter: dropbox.NewLimiter(opts.Bandwidth),
-		commitLocks: map[string]*sync.Mutex{}, concurrency: opts.Concurrency, checkEvery: opts.CheckEvery}, nil
+		commitLocks: map[string]*dropbox.CommitLock{}, concurrency: opts.Concurrency, checkEvery: opts.CheckEvery}, nil
 }
 
 // SetBandwidth changes the cap on uploads of all connections together, in bytes per
@@ -155,14 +155,14 @@ func (s *Service) Conn(c config.Connection) (engine.Conn, error) {
 
 // commitLock is the lock shared by the connections to one Dropbox account: Dropbox takes
 // one write lock per account, so their commits must not overlap.
-func (s *Service) commitLock(accountID string) *sync.Mutex {
+func (s *Service) commitLock(accountID string) *dropbox.CommitLock {
 	if accountID == "" {
 		return nil // unknown account: the client's own lock
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.commitLocks[accountID] == nil {
-		s.commitLocks[accountID] = new(sync.Mutex)
+		s.commitLocks[accountID] = new(dropbox.CommitLock)
 	}
 	return s.commitLocks[accountID]
 }

@@ -6,8 +6,7 @@ import "sync"
 // namespace, and overlapping commits fail with too_many_write_operations. A commit of one
 // document (Upload, a large file's finish) goes before the batch commits waiting for the
 // lock: a document saved now waits at most for the commit under way, not also for the
-// next batch of 1,000 backlog files, which the committer has ready as soon as the lock is
-// free. Single commits come from people saving documents, a few a minute, so batches are
+// next batch of backlog files, which the committer has ready as soon as the lock is free. Single commits come from people saving documents, a few a minute, so batches are
 // not starved. The zero value is unlocked. sync.Mutex has no such order, hence this type.
 type CommitLock struct {
 	mu      sync.Mutex

@@ -62,6 +62,9 @@ func (r *runner) loop(ctx context.Context, g *errgroup.Group, p pipeline) error 
 			rescan.Reset(r.rescanDelay())
 		case <-r.ctl.wake:
 			err = r.command(ctx)
+			if r.paused {
+				r.recall(p)
+			}
 		case <-r.unreachable:
 			r.offline = true // until something gets through again
 		case res := <-r.room.asking:
@@ -260,6 +263,25 @@ func (r *runner) finishRun() error {
 	}
 	r.status.Done, r.status.BytesDone = 0, 0
 	return nil
+}
+
+// recall takes back the jobs no worker has taken yet: a pause lets finish only what is
+// already being read or sent, not the two batches' worth of files that may be waiting.
+func (r *runner) recall(p pipeline) {
+	var back []string
+	for {
+		var j job
+		select {
+		case j = <-p.live:
+		case j = <-p.jobs:
+		default:
+			r.q.takeBack(back)
+			return
+		}
+		r.upstream.Add(-1) // it never reaches the committer
+		r.room.back(j.path, false)
+		back = append(back, j.path)
+	}
 }
 
 // command brings the runner to what the user last asked: paused or not, and a "sync now"

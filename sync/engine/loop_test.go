@@ -618,3 +618,38 @@ func TestUploadsGoOnDuringACommit(t *testing.T) {
 		t.Errorf("while the first commit was held, %d bytes were sent: the uploads waited for it (want the next batch's too, %d)", got, 2*batch*size)
 	}
 }
+
+// TestPauseTakesBackWaitingFiles: a pause lets finish what is being read or sent, not the
+// files dispatched to the pipeline and still waiting for a worker (up to two batches).
+func TestPauseTakesBackWaitingFiles(t *testing.T) {
+	const files = 2000
+	h := newHarness(t, dropboxemu.Faults{Latency: 20 * time.Millisecond})
+	for i := range files {
+		h.write(fmt.Sprintf("archief/factuur 2025-01-01 %04d.pdf", i), fmt.Sprintf("%%PDF-1.7 %d\n%%%%EOF\n", i))
+	}
+	opts := testOptions()
+	e, waitFor := h.live(t, opts)
+	waitFor("sending", func() bool { return h.contentCalls() > 0 })
+	if err := e.Send("c1", CmdPause); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("paused", func() bool { return statusOf(e, "c1").State == StatePaused })
+	for before := -1; before != h.contentCalls(); {
+		before = h.contentCalls()
+		time.Sleep(300 * time.Millisecond) // what was out comes back
+	}
+	// What the workers and packers held (here 264: a file per worker, the uploads waiting
+	// for a packer, a full pack per packer) and what they took before the pause came, but
+	// not the two batches (1,000) dispatched to the pipeline, as before.
+	const most = 500
+	if n := len(h.remoteFiles()); n > most {
+		t.Errorf("%d documents sent after the pause, want at most %d", n, most)
+	}
+	if s := statusOf(e, "c1"); s.Queued+len(h.remoteFiles()) != files {
+		t.Errorf("%d queued and %d in Dropbox, want %d in all", s.Queued, len(h.remoteFiles()), files)
+	}
+	if err := e.Send("c1", CmdResume); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("everything sent after the resume", func() bool { return len(h.remoteFiles()) == files })
+}

@@ -136,6 +136,24 @@ func (q *queue) back(path string) *entry {
 	return q.entries[path]
 }
 
+// takeBack puts files sent out but not yet taken by a worker back at the head of their
+// lanes, in the order they went.
+func (q *queue) takeBack(paths []string) {
+	var live, ready []string
+	for _, p := range paths {
+		delete(q.inFlight, p)
+		delete(q.again, p) // it goes as it is now, as if never sent
+		switch e := q.entries[p]; {
+		case e == nil:
+		case e.live:
+			live = append(live, p)
+		default:
+			ready = append(ready, p)
+		}
+	}
+	q.live, q.ready = append(live, q.live...), append(ready, q.ready...)
+}
+
 // wait puts a file back among the waiting ones, in its lane (its notBefore says when it is
 // due).
 func (q *queue) wait(path string) {

@@ -183,8 +183,9 @@ const liveWorkers = 4
 
 // pipeline is the runner's end of the stages: jobs go in, recorded outcomes come out.
 type pipeline struct {
-	jobs    chan<- job
-	live    chan<- job // jobs saved while the app runs, which the workers take first
+	// jobs and live are the runner's to send on, and to take back from on a pause (recall).
+	jobs    chan job
+	live    chan job // jobs saved while the app runs, which the workers take first
 	results <-chan []outcome
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/onfact/onfact-dropbox/internal/config"
 	"github.com/onfact/onfact-dropbox/sync/engine"
@@ -20,7 +21,7 @@ func (s *Service) WriteCheckReport(w io.Writer, conns []config.Connection) error
 	}
 	for _, c := range conns {
 		err := s.Engine.ReportRows(c.ID, func(r engine.ReportRow) error {
-			return cw.Write([]string{c.Name, r.Document, r.DropboxPath, r.Hash, r.Status, r.Detail})
+			return cw.Write([]string{cell(c.Name), cell(r.Document), cell(r.DropboxPath), r.Hash, r.Status, cell(r.Detail)})
 		})
 		if err != nil {
 			return fmt.Errorf("check report of %s: %w", c.Name, err)
@@ -28,4 +29,16 @@ func (s *Service) WriteCheckReport(w io.Writer, conns []config.Connection) error
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cell keeps a text the user or the export program chose (a connection's name, a file
+// name) from being read as a formula when the report is opened in a spreadsheet, which
+// is what the accountant does with it: a cell that starts with =, +, -, @, a tab or a
+// carriage return gets a leading apostrophe (OWASP's advice against CSV injection). A file
+// named "=HYPERLINK(…).pdf" is then shown as its name, not run.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

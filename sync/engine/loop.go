@@ -182,7 +182,7 @@ func (r *runner) apply(o outcome, e *entry) {
 		if errors.Is(o.stop, dropbox.ErrNoSpace) {
 			// Only this file waits; what is smaller may still fit.
 			r.room.noFit(o.path, e.size)
-			r.problems.set(o.path, "does not fit in the Dropbox: free up space (or upgrade), then sync again")
+			r.problems.set(o.path, reasonText("room.full"))
 			return
 		}
 		r.hold(o.stop, o.err, o.retryAt)

@@ -120,30 +120,30 @@ func reasonFor(err error) string {
 	}
 	switch e.Code {
 	case "path/disallowed_name":
-		return "Dropbox does not accept this file name"
+		return reasonText("dropbox.disallowed_name")
 	case "path/malformed_path", "bad_request/path":
-		return "Dropbox does not accept this path: rename the file or its folder"
+		return reasonText("dropbox.malformed_path")
 	case "path_too_long":
-		return "the path is too long for Dropbox: shorten the folder or file names"
+		return reasonText("dropbox.path_too_long")
 	case "path/conflict/folder":
-		return "a folder with the same name is in the way in Dropbox"
+		return reasonText("dropbox.conflict_folder")
 	case "path/conflict/file_ancestor", "path/conflict/file":
-		return "a file in Dropbox is in the way of this path"
+		return reasonText("dropbox.conflict_file")
 	case "payload_too_large", "too_large":
-		return "the file is larger than Dropbox allows"
+		return reasonText("dropbox.too_large")
 	case "path/no_write_permission":
-		return "no permission to write this folder in Dropbox"
+		return reasonText("dropbox.no_permission")
 	case "path/access_restricted":
-		return "Dropbox restricts access to this folder"
+		return reasonText("dropbox.restricted")
 	case "encryption_not_supported":
-		return "Dropbox cannot store this file in an encrypted folder"
+		return reasonText("dropbox.encrypted")
 	case "properties_error":
-		return "Dropbox refused the file's properties"
+		return reasonText("dropbox.properties")
 	case "too_many_shared_folder_targets":
-		return "the file is in too many shared folders"
+		return reasonText("dropbox.shared_folders")
 	}
 	if strings.HasPrefix(e.Code, "unknown/") || strings.Contains(e.Code, "/unknown/") {
-		return "Dropbox refused this file for a reason this version does not know (" + e.Code + "); it is tried again when the file changes"
+		return reasonText("dropbox.unknown", "Code", e.Code)
 	}
-	return "Dropbox refused the file (" + e.Code + ")"
+	return reasonText("dropbox.refused", "Code", e.Code)
 }

@@ -58,15 +58,15 @@ func (e *readError) Unwrap() error { return e.err }
 func readReason(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return "cannot be read: no permission. Ask whoever manages this computer to give read access"
+		return reasonText("read.permission")
 	case errors.Is(err, syscall.ENAMETOOLONG):
-		return "cannot be read: the name is too long for this system. Give it a shorter name"
+		return reasonText("read.too_long")
 	case errors.Is(err, syscall.EBUSY):
-		return "cannot be read: another program has it locked. It is tried again later"
+		return reasonText("read.busy")
 	case errors.Is(err, syscall.EIO):
-		return "cannot be read: the disk or network share reported an error. Check the connection to the share"
+		return reasonText("read.io")
 	}
-	return "cannot be read (" + err.Error() + ")"
+	return reasonText("read.other", "Error", err.Error())
 }
 
 // problems is what the runner knows of the files that are not in Dropbox, by path: every

@@ -135,8 +135,7 @@ func (r *runner) full() string {
 
 // noRoomReason says how much room a file lacks in Dropbox, in plain words.
 func noRoomReason(size, free int64) string {
-	return fmt.Sprintf("does not fit in the Dropbox: it needs %s and %s is free. Free up %s (or upgrade), then sync again",
-		megabytes(size), megabytes(free), megabytes(size-free))
+	return reasonText("room.short", "Need", megabytes(size), "Free", megabytes(free), "Missing", megabytes(size-free))
 }
 
 // megabytes is a size as people read it: "12.4 MB" (never "0.0 MB" for a few bytes).

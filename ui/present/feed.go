@@ -127,7 +127,7 @@ func Single(e FeedEntry, appFolder string, now time.Time) Line {
 		l.Kind, l.Problem = LineFailed, true
 		l.Detail = i18n.T("feed.failed")
 		if e.Message != "" {
-			l.Detail = i18n.T("feed.failed.reason", "Reason", e.Message)
+			l.Detail = i18n.T("feed.failed.reason", "Reason", Reason(e.Message))
 		}
 	default:
 		l.Detail = e.Kind
@@ -173,4 +173,23 @@ func commonDir(es []FeedEntry) string {
 		common = common[:k]
 	}
 	return strings.Join(common, "/")
+}
+
+// Reason says a reason the engine gave for a document not in Dropbox in the user's
+// language (engine.Reason finds its template), or as it is when the text is not one of
+// the engine's reasons (an error's own words) or has no translation.
+func Reason(text string) string {
+	key, values, ok := engine.Reason(text)
+	if !ok {
+		return text
+	}
+	data := make([]any, len(values))
+	for i, v := range values {
+		data[i] = v
+	}
+	id := "reason." + key
+	if s := i18n.T(id, data...); s != id {
+		return s
+	}
+	return text
 }
